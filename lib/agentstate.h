@@ -1,0 +1,315 @@
+/* agentstate.h: the public interface of libagentstate, a store of named
+ * collections of JSON objects in SQLite where every change commits together
+ * with its audit row, and earlier versions are kept.
+ *
+ * Conventions
+ * - Every fallible call returns 0 (or a documented positive value) on success
+ *   and a negative errno on failure; ags_errmsg() then says what failed, for
+ *   which collection/id, and why.
+ * - Out-parameters come first and are named out/ret_...; a failing call
+ *   leaves them untouched.
+ * - "borrowed" pointers stay valid until the next call on the same handle;
+ *   a returned char * is the caller's to free().
+ * - Threads: an ags_store is one database connection. Use a handle from one
+ *   thread at a time; open one handle per thread (they share the file, and
+ *   SQLite's locking with the busy timeout serialises writers). Several
+ *   processes may open the same store at once.
+ * - Callbacks passed to list/find/query/audit functions run while the read is
+ *   in progress: they must not call into the same handle. A callback that
+ *   returns non-zero stops the iteration, and the function returns that value.
+ */
+#ifndef AGENTSTATE_H
+#define AGENTSTATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ags_store ags_store;
+
+/* Durability of each commit (SQLite's synchronous setting, in WAL mode). */
+enum ags_sync {
+	AGS_SYNC_NORMAL = 0, /* survives a crash of the process */
+	AGS_SYNC_FULL = 1,   /* also survives power loss */
+};
+
+#define AGS_MAX_BODY_DEFAULT (16u << 20)
+
+struct ags_options {
+	bool read_only;	     /* open without write access (EROFS on writes) */
+	bool no_create;	     /* ENOENT instead of creating a missing store */
+	enum ags_sync sync;  /* AGS_SYNC_NORMAL unless set */
+	size_t max_body;     /* 0: AGS_MAX_BODY_DEFAULT; larger bodies: EFBIG */
+	int busy_timeout_ms; /* 0: 5000; then EBUSY */
+};
+
+/** Open (and on first use create) the store named by @uri:
+ * "sqlite:///abs/path.db", "sqlite://./rel.db", "sqlite://rel.db", a plain
+ * path, or "sqlite://:memory:". The schema is created or migrated forward.
+ * @opts may be NULL for the defaults.
+ * @return 0 with *out set, or -errno; when @ret_errmsg is not NULL it then
+ * receives a message the caller frees (the one out-parameter written on
+ * failure, since there is no handle to hold it). */
+int ags_store_open(ags_store **out, const char *uri,
+		   const struct ags_options *opts, char **ret_errmsg);
+
+/** Close the handle; an open batch is rolled back. Accepts NULL. */
+void ags_store_close(ags_store *store);
+
+/** The message of the last failed call on @store (borrowed). */
+const char *ags_errmsg(const ags_store *store);
+
+/** The file name of the store's database ("" for :memory:, borrowed). */
+const char *ags_store_path(const ags_store *store);
+
+/* Who makes the changes: recorded in every audit row and history entry. */
+struct ags_actor {
+	uint32_t uid;
+	uint32_t gid;
+	int32_t pid;
+	const char *comm;   /* process name */
+	const char *origin; /* "api", "cli", "fs" or "import" */
+};
+
+/** Set the actor of the following changes on this handle (copied). NULL
+ * restores the default: this process's ids and name, origin "api".
+ * @return 0 or -ENOMEM/-EINVAL. */
+int ags_store_set_actor(ags_store *store, const struct ags_actor *actor);
+
+/** Group the following changes on this handle into one transaction: each
+ * change still writes its own audit row, and all of them commit or none. A
+ * failed change inside a batch leaves the batch open and unchanged by it; the
+ * caller then commits what succeeded or rolls back.
+ * @return 0, -EBUSY, or -EINVAL if a batch is already open. */
+int ags_store_begin(ags_store *store);
+int ags_store_commit(ags_store *store);
+int ags_store_rollback(ags_store *store);
+
+/** How many earlier versions each object keeps (0: all, the default). Stored
+ * in the store, so every process applies the same rule. Pruning happens on
+ * each object's next change. @return 0 or -errno. */
+int ags_store_set_retention(ags_store *store, int64_t keep_versions);
+int ags_store_get_retention(ags_store *store, int64_t *out);
+
+/* Attributes a filesystem view needs; persisted per collection and object. */
+struct ags_attr {
+	uint32_t mode; /* permission bits only (07777) */
+	uint32_t uid;
+	uint32_t gid;
+	int64_t mtime_ns; /* last change, or what set_attr put there */
+};
+
+enum ags_attr_mask {
+	AGS_ATTR_MODE = 1 << 0,
+	AGS_ATTR_UID = 1 << 1,
+	AGS_ATTR_GID = 1 << 2,
+	AGS_ATTR_MTIME = 1 << 3,
+};
+
+/* ---- collections ------------------------------------------------------ */
+
+struct ags_collection {
+	const char *name; /* borrowed */
+	int64_t number;	  /* stable, unique among collections and objects */
+	int64_t count;	  /* objects in it */
+	int64_t ctime_ns; /* creation */
+	struct ags_attr attr;
+};
+
+typedef int (*ags_collection_cb)(void *ctx, const struct ags_collection *col);
+
+/** Create a collection (audited as "mkcol"). @return 0, -EEXIST, -EINVAL. */
+int ags_collection_create(ags_store *store, const char *name);
+
+/** Drop a collection (audited as "rmcol"); with @force its objects are
+ * removed first, each audited. @return 0, -ENOENT, -ENOTEMPTY. */
+int ags_collection_drop(ags_store *store, const char *name, bool force);
+
+/** Rename a collection with all its objects, in one transaction (audited as
+ * "mvcol"). @return 0, -ENOENT, -EEXIST, -EINVAL. */
+int ags_collection_rename(ags_store *store, const char *from, const char *to);
+
+/** Look up one collection; fields borrowed. @return 0 or -ENOENT. */
+int ags_collection_get(ags_store *store, const char *name,
+		       struct ags_collection *out);
+
+/** Call @cb for each collection ordered by name, starting after @after
+ * (NULL: from the first), at most @limit of them (0: no limit). */
+int ags_collection_list(ags_store *store, const char *after, size_t limit,
+			ags_collection_cb cb, void *ctx);
+
+/** Persist attributes named by @mask (audited as "setattr"). */
+int ags_collection_set_attr(ags_store *store, const char *name,
+			    const struct ags_attr *attr, unsigned mask);
+
+/* ---- objects ---------------------------------------------------------- */
+
+struct ags_object {
+	const char *collection; /* borrowed */
+	const char *id;		/* borrowed, NUL-terminated */
+	const char *body; /* borrowed, body_len bytes plus a NUL; NULL when
+				   the call was asked for no body */
+	size_t body_len;  /* size of the body in bytes (always set) */
+	int64_t version;
+	int64_t number;	  /* stable identity (inode number), kept across
+				   updates and renames */
+	int64_t ctime_ns; /* creation of the object */
+	int64_t vtime_ns; /* when this version was written */
+	struct ags_attr attr;
+};
+
+typedef int (*ags_object_cb)(void *ctx, const struct ags_object *obj);
+
+/* if_version values for put and remove */
+#define AGS_VERSION_ANY 0     /* no condition */
+#define AGS_VERSION_ABSENT -1 /* the object must not exist (else -EEXIST) */
+
+/** Create or replace an object. The body is validated strictly (design.md)
+ * and stored byte for byte. With @if_version > 0 the object must be at that
+ * version, else -ESTALE (compare-and-set). Audited as "create" or "update".
+ * @ret_version (may be NULL) receives the new version.
+ * @return 0, -EINVAL (bad name, id or JSON), -EFBIG, -ENOENT (no such
+ * collection), -ESTALE, -EEXIST, -EBUSY, -EROFS, -ENOSPC, -EIO. */
+int ags_object_put(ags_store *store, int64_t *ret_version,
+		   const char *collection, const char *id, const char *body,
+		   size_t len, int64_t if_version);
+
+/** Read an object: @version 0 for the current one, or an earlier kept
+ * version. With @with_body false only the metadata is read. Fields are
+ * borrowed. @return 0 or -ENOENT. */
+int ags_object_get(ags_store *store, const char *collection, const char *id,
+		   int64_t version, bool with_body, struct ags_object *out);
+
+/** Remove an object (audited as "remove"); its last body stays in history.
+ * @return 0, -ENOENT, -ESTALE. */
+int ags_object_remove(ags_store *store, const char *collection, const char *id,
+		      int64_t if_version);
+
+/* rename flags, as renameat2() */
+#define AGS_RENAME_NOREPLACE (1u << 0)
+#define AGS_RENAME_EXCHANGE (1u << 1)
+
+/** Move an object to another id and/or collection in one transaction; it
+ * keeps its number and history and gets a new version (audited as "rename",
+ * with the source in from_collection/from_id). An existing target is replaced
+ * (its removal audited), unless AGS_RENAME_NOREPLACE (-EEXIST). With
+ * AGS_RENAME_EXCHANGE both must exist and swap bodies, each getting a new
+ * version (two "exchange" rows). @return 0, -ENOENT, -EEXIST, -EINVAL. */
+int ags_object_rename(ags_store *store, const char *from_collection,
+		      const char *from_id, const char *to_collection,
+		      const char *to_id, unsigned flags);
+
+/** Persist attributes named by @mask (audited as "setattr"; the version does
+ * not change). */
+int ags_object_set_attr(ags_store *store, const char *collection,
+			const char *id, const struct ags_attr *attr,
+			unsigned mask);
+
+/** Call @cb for the objects of @collection ordered by id (bytewise), those
+ * after @after (NULL: from the first), at most @limit (0: all). Rows are read
+ * a page at a time, so a collection of any size is never held in memory.
+ * @return 0, -ENOENT, or the callback's non-zero value. */
+int ags_object_list(ags_store *store, const char *collection, const char *after,
+		    size_t limit, bool with_body, ags_object_cb cb, void *ctx);
+
+/** Make a new version of an object holding the body of its earlier
+ * @version (audited as "revert"). @return 0, -ENOENT (no such object or
+ * version kept). */
+int ags_object_revert(ags_store *store, int64_t *ret_version,
+		      const char *collection, const char *id, int64_t version);
+
+/* ---- queries ---------------------------------------------------------- */
+
+/** Objects of @collection whose @field equals the JSON value @value (len
+ * bytes). @field is a dotted path ("a.b.0") or a JSONPath "$.a[0].b". Equality
+ * compares JSON type and value: true != 1, "12" != 12, 12 == 12.0, null
+ * matches null (a missing field matches nothing). Ordered by id, after
+ * @after, at most @limit (0: all). Uses an index made by ags_index_create. */
+int ags_query_find(ags_store *store, const char *collection, const char *field,
+		   const char *value, size_t len, const char *after,
+		   size_t limit, ags_object_cb cb, void *ctx);
+
+/** Objects matching a filter document such as
+ * {"age": {"$gte": 18}, "role": "admin"}: operators $eq $ne $gt $gte $lt
+ * $lte $in $nin $exists, fields joined by AND. @return -EINVAL with the
+ * reason for a bad filter. */
+int ags_query_filter(ags_store *store, const char *collection,
+		     const char *filter, size_t len, const char *after,
+		     size_t limit, ags_object_cb cb, void *ctx);
+
+/** Add an index on @field of @collection, used by find and filter equality
+ * and ranges on that field. Idempotent. @return 0, -ENOENT, -EINVAL. */
+int ags_index_create(ags_store *store, const char *collection,
+		     const char *field);
+
+/* ---- history and audit ------------------------------------------------ */
+
+struct ags_audit_row {
+	int64_t seq;
+	int64_t time_ns;
+	const char *op; /* create update remove rename exchange revert
+				   setattr mkcol rmcol mvcol */
+	const char *collection;
+	const char *id;	     /* NULL for collection operations */
+	int64_t old_version; /* 0: none */
+	int64_t new_version; /* 0: none */
+	int64_t size;	     /* body size after the change, -1: none */
+	uint32_t uid;
+	uint32_t gid;
+	int32_t pid;
+	const char *comm;
+	const char *origin;
+	const char *error;	     /* NULL unless the change was refused */
+	const char *from_collection; /* rename sources, else NULL */
+	const char *from_id;
+};
+
+typedef int (*ags_audit_cb)(void *ctx, const struct ags_audit_row *row);
+
+struct ags_audit_filter {
+	const char *collection; /* NULL: any */
+	const char *id;		/* NULL: any */
+	const char *op;		/* NULL: any */
+	int64_t after_seq;	/* rows with seq > after_seq */
+	int64_t since_ns;	/* rows with time >= since_ns (0: any) */
+	int64_t until_ns;	/* rows with time < until_ns (0: any) */
+	size_t limit;		/* 0: all */
+};
+
+/** Call @cb for each audit row matching @filter (NULL: all), by sequence. */
+int ags_audit_list(ags_store *store, const struct ags_audit_filter *filter,
+		   ags_audit_cb cb, void *ctx);
+
+/** The sequence number of the newest audit row (0 for none). Cheap: call it
+ * to learn whether anything changed. */
+int ags_audit_last_seq(ags_store *store, int64_t *out);
+
+/** Record a refused change (with its reason) as an audit row of its own. */
+int ags_audit_refusal(ags_store *store, const char *op, const char *collection,
+		      const char *id, int64_t size, const char *error);
+
+/** One audit row as a JSON object on one line (no newline); caller frees.
+ * NULL on allocation failure. */
+char *ags_audit_row_json(const struct ags_audit_row *row);
+
+/** Call @cb for each version of an object, oldest first: the audit rows that
+ * made its versions (op, time, actor), with kept=true where the body of
+ * that version can still be read. */
+struct ags_version_info {
+	int64_t version;
+	bool kept;
+	const struct ags_audit_row *row;
+};
+typedef int (*ags_version_cb)(void *ctx, const struct ags_version_info *v);
+int ags_history_list(ags_store *store, const char *collection, const char *id,
+		     ags_version_cb cb, void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

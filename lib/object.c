@@ -1,0 +1,628 @@
+/* object.c: putting, reading, removing, renaming and listing objects. Each
+ * change runs in one transaction with its audit row; the body is checked
+ * against the strict JSON rules before any lock is taken. */
+#include <errno.h>
+#include <string.h>
+
+#include "json-int.h"
+#include "names-int.h"
+#include "store-int.h"
+
+#define FILE_MODE_DEFAULT 0644
+
+static int check_names(ags_store *s, const char *what, const char *collection,
+		       const char *id)
+{
+	if (name_check_collection(collection) < 0)
+		return store_fail(s, -EINVAL, "cannot %s %s/%s: %s", what,
+				  collection, id, name_collection_rule);
+	if (name_check_id(id, strlen(id)) < 0)
+		return store_fail(s, -EINVAL, "cannot %s %s/%s: %s", what,
+				  collection, id, name_id_rule);
+	return 0;
+}
+
+int object_check_body(ags_store *s, const char *collection, const char *id,
+		      const char *body, size_t len)
+{
+	struct json_error e;
+
+	if (len > s->max_body)
+		return store_fail(s, -EFBIG,
+				  "cannot store %s/%s: the body is %zu bytes, "
+				  "more than the store's limit of %zu",
+				  collection, id, len, s->max_body);
+	if (json_check(body, len, &e) < 0)
+		return store_fail(
+			s, -EINVAL,
+			"cannot store %s/%s: invalid JSON at line %u, "
+			"column %u: %s",
+			collection, id, e.line, e.column, e.reason);
+	return 0;
+}
+
+static int no_collection(ags_store *s, const char *what, const char *collection,
+			 const char *id)
+{
+	return store_fail(s, -ENOENT,
+			  "cannot %s %s/%s: no such collection '%s'; create it "
+			  "first (agentstate mkcol %s)",
+			  what, collection, id, collection, collection);
+}
+
+static int no_object(ags_store *s, const char *what, const char *collection,
+		     const char *id)
+{
+	return store_fail(s, -ENOENT, "cannot %s %s/%s: no such object", what,
+			  collection, id);
+}
+
+static int stale(ags_store *s, const char *what, const char *collection,
+		 const char *id, int64_t have, int64_t want)
+{
+	if (!have)
+		return store_fail(s, -ESTALE,
+				  "cannot %s %s/%s: expected version %lld but "
+				  "the object no longer exists",
+				  what, collection, id, (long long)want);
+	return store_fail(s, -ESTALE,
+			  "cannot %s %s/%s: expected version %lld but it is "
+			  "at version %lld; another writer changed it, read "
+			  "it again and retry",
+			  what, collection, id, (long long)want,
+			  (long long)have);
+}
+
+int object_find(ags_store *s, int64_t cid, const char *id,
+		struct object_row *out)
+{
+	sqlite3_stmt *st;
+	int r = store_stmt(s, SQL_OBJ_BY_NAME, &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, cid);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		out->oid = sqlite3_column_int64(st, OBJ_COL_OID);
+		out->version = sqlite3_column_int64(st, OBJ_COL_VERSION);
+		out->size = sqlite3_column_int64(st, OBJ_COL_SIZE);
+		r = 0;
+	} else if (r == SQLITE_DONE) {
+		r = -ENOENT;
+	} else {
+		r = store_sql_fail(s, r, "look up an object");
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+void object_row_read(ags_store *s, sqlite3_stmt *st, const char *collection,
+		     bool with_body, struct ags_object *out)
+{
+	if (collection != s->res_collection.buf) {
+		sbuf_reset(&s->res_collection);
+		sbuf_adds(&s->res_collection, collection);
+	}
+	sbuf_reset(&s->res_id);
+	sbuf_adds(&s->res_id,
+		  (const char *)sqlite3_column_text(st, OBJ_COL_ID));
+	out->collection = s->res_collection.buf;
+	out->id = s->res_id.buf;
+	out->body_len = (size_t)sqlite3_column_int64(st, OBJ_COL_SIZE);
+	out->body = NULL;
+	if (with_body) {
+		sbuf_reset(&s->res_body);
+		sbuf_add(&s->res_body, sqlite3_column_text(st, OBJ_COL_BODY),
+			 (size_t)sqlite3_column_bytes(st, OBJ_COL_BODY));
+		out->body = s->res_body.buf;
+	}
+	out->version = sqlite3_column_int64(st, OBJ_COL_VERSION);
+	out->number = sqlite3_column_int64(st, OBJ_COL_OID) + AGS_OBJECT_BASE;
+	out->ctime_ns = sqlite3_column_int64(st, OBJ_COL_CTIME);
+	out->vtime_ns = sqlite3_column_int64(st, OBJ_COL_VTIME);
+	out->attr.mtime_ns = sqlite3_column_int64(st, OBJ_COL_MTIME);
+	out->attr.mode = (uint32_t)sqlite3_column_int64(st, OBJ_COL_MODE);
+	out->attr.uid = (uint32_t)sqlite3_column_int64(st, OBJ_COL_UID);
+	out->attr.gid = (uint32_t)sqlite3_column_int64(st, OBJ_COL_GID);
+}
+
+static int step_done(ags_store *s, sqlite3_stmt *st, const char *what)
+{
+	int r = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? 0 : store_sql_fail(s, r, what);
+}
+
+static int count_add(ags_store *s, int64_t cid, int delta, int64_t now)
+{
+	sqlite3_stmt *st;
+	int r = store_stmt(s, SQL_COLL_COUNT_ADD, &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, cid);
+	sqlite3_bind_int(st, 2, delta);
+	sqlite3_bind_int64(st, 3, now);
+	return step_done(s, st, "count the collection's objects");
+}
+
+/* The write of a put or revert once the transaction is open: replaces the
+ * body of an existing object (keeping the old one in history) or creates
+ * it, then writes the audit row. */
+static int put_locked(ags_store *s, int64_t *ret_version, const char *op,
+		      const char *collection, const char *id, const char *body,
+		      size_t len, int64_t if_version)
+{
+	struct collection_row col;
+	struct object_row cur;
+	struct audit_entry e = { .op = op,
+				 .collection = collection,
+				 .id = id,
+				 .size = (int64_t)len };
+	sqlite3_stmt *st;
+	int r;
+
+	r = collection_find(s, collection, &col);
+	if (r == -ENOENT)
+		return no_collection(s, "store", collection, id);
+	if (r < 0)
+		return r;
+	e.time_ns = store_now_ns();
+	r = object_find(s, col.cid, id, &cur);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (r == 0 && if_version == AGS_VERSION_ABSENT)
+		return store_fail(s, -EEXIST, "cannot create %s/%s: it exists",
+				  collection, id);
+	if (if_version > 0 && (r < 0 || cur.version != if_version))
+		return stale(s, "store", collection, id,
+			     r < 0 ? 0 : cur.version, if_version);
+
+	if (r == 0) {
+		e.oid = cur.oid;
+		e.old_version = cur.version;
+		e.new_version = cur.version + 1;
+		if (!e.op)
+			e.op = "update";
+		r = history_save(s, cur.oid, e.new_version);
+		if (r == 0)
+			r = store_stmt(s, SQL_OBJ_UPDATE, &st);
+		if (r < 0)
+			return r;
+		sqlite3_bind_int64(st, 1, cur.oid);
+		sqlite3_bind_text(st, 2, body, (int)len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (int64_t)len);
+		sqlite3_bind_int64(st, 4, e.time_ns);
+		r = step_done(s, st, "update an object");
+	} else {
+		e.new_version = 1;
+		if (!e.op)
+			e.op = "create";
+		r = store_stmt(s, SQL_OBJ_INSERT, &st);
+		if (r < 0)
+			return r;
+		sqlite3_bind_int64(st, 1, col.cid);
+		sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, body, (int)len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, (int64_t)len);
+		sqlite3_bind_int64(st, 5, e.time_ns);
+		sqlite3_bind_int(st, 6, FILE_MODE_DEFAULT);
+		sqlite3_bind_int64(st, 7, s->uid);
+		sqlite3_bind_int64(st, 8, s->gid);
+		r = step_done(s, st, "create an object");
+		e.oid = sqlite3_last_insert_rowid(s->db);
+		if (r == 0)
+			r = count_add(s, col.cid, 1, e.time_ns);
+	}
+	if (r == 0)
+		r = audit_write(s, &e);
+	if (r == 0 && ret_version)
+		*ret_version = e.new_version;
+	return r;
+}
+
+int ags_object_put(ags_store *s, int64_t *ret_version, const char *collection,
+		   const char *id, const char *body, size_t len,
+		   int64_t if_version)
+{
+	int r;
+
+	r = check_names(s, "store", collection, id);
+	if (r == 0)
+		r = object_check_body(s, collection, id, body, len);
+	if (r == 0)
+		r = store_txn_begin(s, "store an object");
+	if (r < 0)
+		return r;
+	r = put_locked(s, ret_version, NULL, collection, id, body, len,
+		       if_version);
+	return store_txn_end(s, r, "store an object");
+}
+
+/* Read an earlier version's body from history into the result buffer. */
+static int get_kept(ags_store *s, const char *collection, const char *id,
+		    int64_t oid, int64_t version, struct ags_object *out)
+{
+	sqlite3_stmt *st;
+	int r = store_stmt(s, SQL_HIST_GET, &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, oid);
+	sqlite3_bind_int64(st, 2, version);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		sbuf_reset(&s->res_body);
+		sbuf_add(&s->res_body, sqlite3_column_text(st, 0),
+			 (size_t)sqlite3_column_bytes(st, 0));
+		out->body = s->res_body.buf;
+		out->body_len = (size_t)sqlite3_column_int64(st, 1);
+		out->vtime_ns = sqlite3_column_int64(st, 2);
+		out->version = version;
+		r = 0;
+	} else if (r == SQLITE_DONE) {
+		r = store_fail(s, -ENOENT,
+			       "cannot read %s/%s version %lld: no such "
+			       "version is kept (see its history)",
+			       collection, id, (long long)version);
+	} else {
+		r = store_sql_fail(s, r, "read an earlier version");
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+int ags_object_get(ags_store *s, const char *collection, const char *id,
+		   int64_t version, bool with_body, struct ags_object *out)
+{
+	struct collection_row col;
+	struct ags_object obj;
+	sqlite3_stmt *st;
+	int r;
+
+	r = check_names(s, "read", collection, id);
+	if (r == 0)
+		r = collection_find(s, collection, &col);
+	if (r == -ENOENT)
+		return store_fail(s, r,
+				  "cannot read %s/%s: no such collection "
+				  "'%s'",
+				  collection, id, collection);
+	if (r == 0)
+		r = store_stmt(s, SQL_OBJ_BY_NAME, &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, col.cid);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		object_row_read(
+			s, st, collection,
+			with_body && (!version ||
+				      version == sqlite3_column_int64(
+							 st, OBJ_COL_VERSION)),
+			&obj);
+		r = 0;
+	} else if (r == SQLITE_DONE) {
+		r = no_object(s, "read", collection, id);
+	} else {
+		r = store_sql_fail(s, r, "read an object");
+	}
+	sqlite3_reset(st);
+	if (r < 0)
+		return r;
+	if (version && version != obj.version) {
+		if (version < 0 || version > obj.version)
+			return store_fail(s, -ENOENT,
+					  "cannot read %s/%s version %lld: it "
+					  "is at version %lld",
+					  collection, id, (long long)version,
+					  (long long)obj.version);
+		r = get_kept(s, collection, id, obj.number - AGS_OBJECT_BASE,
+			     version, &obj);
+		if (r < 0)
+			return r;
+		if (!with_body)
+			obj.body = NULL;
+	}
+	*out = obj;
+	return 0;
+}
+
+int object_remove_locked(ags_store *s, const char *collection, int64_t cid,
+			 const char *id, int64_t if_version)
+{
+	struct object_row cur;
+	struct audit_entry e = {
+		.op = "remove", .collection = collection, .id = id, .size = -1
+	};
+	sqlite3_stmt *st;
+	int r;
+
+	r = object_find(s, cid, id, &cur);
+	if (r == -ENOENT)
+		return if_version > 0 ? stale(s, "remove", collection, id, 0,
+					      if_version)
+				      : no_object(s, "remove", collection, id);
+	if (r < 0)
+		return r;
+	if (if_version > 0 && cur.version != if_version)
+		return stale(s, "remove", collection, id, cur.version,
+			     if_version);
+	e.time_ns = store_now_ns();
+	e.oid = cur.oid;
+	e.old_version = cur.version;
+	/* The last body stays readable in history after the removal. */
+	r = history_save(s, cur.oid, cur.version + 1);
+	if (r == 0)
+		r = store_stmt(s, SQL_OBJ_DELETE, &st);
+	if (r == 0) {
+		sqlite3_bind_int64(st, 1, cur.oid);
+		r = step_done(s, st, "remove an object");
+	}
+	if (r == 0)
+		r = count_add(s, cid, -1, e.time_ns);
+	if (r == 0)
+		r = audit_write(s, &e);
+	return r;
+}
+
+int ags_object_remove(ags_store *s, const char *collection, const char *id,
+		      int64_t if_version)
+{
+	struct collection_row col;
+	int r;
+
+	r = check_names(s, "remove", collection, id);
+	if (r == 0)
+		r = store_txn_begin(s, "remove an object");
+	if (r < 0)
+		return r;
+	r = collection_find(s, collection, &col);
+	if (r == -ENOENT)
+		r = store_fail(s, r,
+			       "cannot remove %s/%s: no such collection "
+			       "'%s'",
+			       collection, id, collection);
+	if (r == 0)
+		r = object_remove_locked(s, collection, col.cid, id,
+					 if_version);
+	return store_txn_end(s, r, "remove an object");
+}
+
+/* Swap the bodies of two objects; each gets a new version and an audit
+ * row. The bodies are read first, since each update overwrites one. */
+static int exchange_locked(ags_store *s, const char *ca, const char *ia,
+			   const struct object_row *a, const char *cb,
+			   const char *ib, const struct object_row *b)
+{
+	struct sbuf body_a = SBUF_INIT, body_b = SBUF_INIT;
+	struct ags_object tmp;
+	int r;
+
+	r = ags_object_get(s, ca, ia, 0, true, &tmp);
+	if (r == 0)
+		r = sbuf_add(&body_a, tmp.body, tmp.body_len);
+	if (r == 0)
+		r = ags_object_get(s, cb, ib, 0, true, &tmp);
+	if (r == 0)
+		r = sbuf_add(&body_b, tmp.body, tmp.body_len);
+	if (r == 0)
+		r = put_locked(s, NULL, "exchange", ca, ia, body_b.buf,
+			       body_b.len, a->version);
+	if (r == 0)
+		r = put_locked(s, NULL, "exchange", cb, ib, body_a.buf,
+			       body_a.len, b->version);
+	sbuf_release(&body_a);
+	sbuf_release(&body_b);
+	return r;
+}
+
+static int move_locked(ags_store *s, const char *fc, const char *fi,
+		       const struct collection_row *src_col,
+		       const struct object_row *src, const char *tc,
+		       const char *ti, const struct collection_row *dst_col)
+{
+	struct audit_entry e = { .op = "rename",
+				 .collection = tc,
+				 .id = ti,
+				 .size = src->size,
+				 .from_collection = fc,
+				 .from_id = fi,
+				 .oid = src->oid,
+				 .old_version = src->version,
+				 .new_version = src->version + 1 };
+	sqlite3_stmt *st;
+	int r;
+
+	e.time_ns = store_now_ns();
+	r = history_save(s, src->oid, e.new_version);
+	if (r == 0)
+		r = store_stmt(s, SQL_OBJ_MOVE, &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, src->oid);
+	sqlite3_bind_int64(st, 2, dst_col->cid);
+	sqlite3_bind_text(st, 3, ti, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, e.time_ns);
+	r = step_done(s, st, "rename an object");
+	if (r == 0 && src_col->cid != dst_col->cid) {
+		r = count_add(s, src_col->cid, -1, e.time_ns);
+		if (r == 0)
+			r = count_add(s, dst_col->cid, 1, e.time_ns);
+	}
+	if (r == 0)
+		r = audit_write(s, &e);
+	return r;
+}
+
+static int rename_locked(ags_store *s, const char *fc, const char *fi,
+			 const char *tc, const char *ti, unsigned flags)
+{
+	struct collection_row src_col, dst_col;
+	struct object_row src, dst;
+	int r, have_dst;
+
+	r = collection_find(s, fc, &src_col);
+	if (r == -ENOENT)
+		return no_collection(s, "rename", fc, fi);
+	if (r == 0)
+		r = collection_find(s, tc, &dst_col);
+	if (r == -ENOENT)
+		return no_collection(s, "rename to", tc, ti);
+	if (r == 0)
+		r = object_find(s, src_col.cid, fi, &src);
+	if (r == -ENOENT)
+		return no_object(s, "rename", fc, fi);
+	if (r < 0)
+		return r;
+	r = object_find(s, dst_col.cid, ti, &dst);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	have_dst = r == 0;
+	if (have_dst && dst.oid == src.oid)
+		return 0; /* rename onto itself changes nothing (POSIX) */
+	if (flags & AGS_RENAME_EXCHANGE) {
+		if (!have_dst)
+			return no_object(s, "exchange with", tc, ti);
+		return exchange_locked(s, fc, fi, &src, tc, ti, &dst);
+	}
+	if (have_dst && (flags & AGS_RENAME_NOREPLACE))
+		return store_fail(s, -EEXIST,
+				  "cannot rename %s/%s to %s/%s: the target "
+				  "exists",
+				  fc, fi, tc, ti);
+	if (have_dst) {
+		r = object_remove_locked(s, tc, dst_col.cid, ti,
+					 AGS_VERSION_ANY);
+		if (r < 0)
+			return r;
+	}
+	return move_locked(s, fc, fi, &src_col, &src, tc, ti, &dst_col);
+}
+
+int ags_object_rename(ags_store *s, const char *fc, const char *fi,
+		      const char *tc, const char *ti, unsigned flags)
+{
+	int r;
+
+	if ((flags & AGS_RENAME_EXCHANGE) && (flags & AGS_RENAME_NOREPLACE))
+		return store_fail(s, -EINVAL,
+				  "cannot rename %s/%s: exchange and "
+				  "no-replace exclude each other",
+				  fc, fi);
+	r = check_names(s, "rename", fc, fi);
+	if (r == 0)
+		r = check_names(s, "rename to", tc, ti);
+	if (r == 0)
+		r = store_txn_begin(s, "rename an object");
+	if (r < 0)
+		return r;
+	r = rename_locked(s, fc, fi, tc, ti, flags);
+	return store_txn_end(s, r, "rename an object");
+}
+
+int ags_object_set_attr(ags_store *s, const char *collection, const char *id,
+			const struct ags_attr *attr, unsigned mask)
+{
+	struct ags_object cur;
+	struct audit_entry e = { .op = "setattr",
+				 .collection = collection,
+				 .id = id };
+	sqlite3_stmt *st;
+	int r;
+
+	r = check_names(s, "change", collection, id);
+	if (r == 0)
+		r = store_txn_begin(s, "change an object's attributes");
+	if (r < 0)
+		return r;
+	r = ags_object_get(s, collection, id, 0, false, &cur);
+	if (r == 0)
+		r = store_stmt(s, SQL_OBJ_SET_ATTR, &st);
+	if (r == 0) {
+		sqlite3_bind_int64(st, 1, cur.number - AGS_OBJECT_BASE);
+		sqlite3_bind_int64(st, 2,
+				   mask & AGS_ATTR_MODE ? attr->mode & 07777
+							: cur.attr.mode);
+		sqlite3_bind_int64(
+			st, 3, mask & AGS_ATTR_UID ? attr->uid : cur.attr.uid);
+		sqlite3_bind_int64(
+			st, 4, mask & AGS_ATTR_GID ? attr->gid : cur.attr.gid);
+		sqlite3_bind_int64(st, 5,
+				   mask & AGS_ATTR_MTIME ? attr->mtime_ns
+							 : cur.attr.mtime_ns);
+		r = step_done(s, st, "change an object's attributes");
+	}
+	if (r == 0) {
+		e.oid = cur.number - AGS_OBJECT_BASE;
+		e.old_version = e.new_version = cur.version;
+		e.size = (int64_t)cur.body_len;
+		e.time_ns = store_now_ns();
+		r = audit_write(s, &e);
+	}
+	return store_txn_end(s, r, "change an object's attributes");
+}
+
+int ags_object_list(ags_store *s, const char *collection, const char *after,
+		    size_t limit, bool with_body, ags_object_cb cb, void *ctx)
+{
+	struct collection_row col;
+	struct ags_object obj;
+	sqlite3_stmt *st;
+	int rc, stop = 0;
+	int r;
+
+	r = name_check_collection(collection);
+	if (r < 0)
+		return store_fail(s, r, "cannot list collection '%s': %s",
+				  collection, name_collection_rule);
+	r = collection_find(s, collection, &col);
+	if (r == -ENOENT)
+		return store_fail(s, r,
+				  "cannot list collection '%s': no such "
+				  "collection",
+				  collection);
+	if (r == 0)
+		r = store_stmt(s, SQL_OBJ_LIST, &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, col.cid);
+	sqlite3_bind_text(st, 2, after ? after : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, limit ? (int64_t)limit : -1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		object_row_read(s, st, collection, with_body, &obj);
+		stop = cb(ctx, &obj);
+		if (stop)
+			break;
+	}
+	sqlite3_reset(st);
+	if (stop)
+		return stop;
+	return rc == SQLITE_DONE ? 0 : store_sql_fail(s, rc, "list objects");
+}
+
+int ags_object_revert(ags_store *s, int64_t *ret_version,
+		      const char *collection, const char *id, int64_t version)
+{
+	struct sbuf body = SBUF_INIT;
+	struct ags_object old;
+	int r;
+
+	r = check_names(s, "revert", collection, id);
+	if (r == 0)
+		r = store_txn_begin(s, "revert an object");
+	if (r < 0)
+		return r;
+	r = ags_object_get(s, collection, id, version, true, &old);
+	if (r == 0)
+		r = sbuf_add(&body, old.body, old.body_len);
+	if (r == 0)
+		r = put_locked(s, ret_version, "revert", collection, id,
+			       body.buf, body.len, AGS_VERSION_ANY);
+	sbuf_release(&body);
+	return store_txn_end(s, r, "revert an object");
+}

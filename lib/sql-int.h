@@ -1,0 +1,151 @@
+/* sql-int.h: every SQL statement of the library, by name. The text lives in
+ * sql.c alone, so the SQL dialect is in one place for other backends. */
+#ifndef AGS_SQL_INT_H
+#define AGS_SQL_INT_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sbuf-int.h"
+
+enum sql_id {
+	SQL_BEGIN,
+	SQL_COMMIT,
+	SQL_ROLLBACK,
+	SQL_SAVEPOINT,
+	SQL_RELEASE,
+	SQL_ROLLBACK_TO,
+	SQL_META_GET,
+	SQL_META_SET,
+	SQL_COLL_BY_NAME,
+	SQL_COLL_LIST,
+	SQL_COLL_INSERT,
+	SQL_COLL_DELETE,
+	SQL_COLL_RENAME,
+	SQL_COLL_COUNT_ADD,
+	SQL_COLL_SET_ATTR,
+	SQL_COLL_TOUCH,
+	SQL_OBJ_BY_NAME,
+	SQL_OBJ_LIST,
+	SQL_OBJ_FIRST_ID,
+	SQL_OBJ_INSERT,
+	SQL_OBJ_UPDATE,
+	SQL_OBJ_DELETE,
+	SQL_OBJ_MOVE,
+	SQL_OBJ_SET_ATTR,
+	SQL_HIST_SAVE,
+	SQL_HIST_GET,
+	SQL_HIST_PRUNE,
+	SQL_HIST_HAS,
+	SQL_AUDIT_INSERT,
+	SQL_AUDIT_LAST,
+	SQL_AUDIT_LIST,
+	SQL_AUDIT_BY_OID,
+	SQL_INDEX_BY_FIELD,
+	SQL_INDEX_INSERT,
+	SQL_INDEX_OF_COLL,
+	SQL_INDEX_DELETE_COLL,
+	SQL_INDEX_NEXT,
+	SQL_VALUE_OF,
+	SQL_FILTER_EACH,
+	SQL_COUNT
+};
+
+/* Columns of SQL_OBJ_BY_NAME and SQL_OBJ_LIST, in this order; the body is
+ * last so that a read without it never touches its overflow pages. */
+enum {
+	OBJ_COL_OID,
+	OBJ_COL_VERSION,
+	OBJ_COL_SIZE,
+	OBJ_COL_CTIME,
+	OBJ_COL_VTIME,
+	OBJ_COL_MTIME,
+	OBJ_COL_MODE,
+	OBJ_COL_UID,
+	OBJ_COL_GID,
+	OBJ_COL_ID,
+	OBJ_COL_BODY,
+};
+
+/* Columns of SQL_COLL_BY_NAME and SQL_COLL_LIST. */
+enum {
+	COLL_COL_CID,
+	COLL_COL_NAME,
+	COLL_COL_COUNT,
+	COLL_COL_CTIME,
+	COLL_COL_MTIME,
+	COLL_COL_MODE,
+	COLL_COL_UID,
+	COLL_COL_GID,
+};
+
+/* Columns of SQL_AUDIT_LIST and SQL_AUDIT_BY_OID. */
+enum {
+	AUDIT_COL_SEQ,
+	AUDIT_COL_TIME,
+	AUDIT_COL_OP,
+	AUDIT_COL_COLLECTION,
+	AUDIT_COL_ID,
+	AUDIT_COL_OLD_VERSION,
+	AUDIT_COL_NEW_VERSION,
+	AUDIT_COL_SIZE,
+	AUDIT_COL_UID,
+	AUDIT_COL_GID,
+	AUDIT_COL_PID,
+	AUDIT_COL_COMM,
+	AUDIT_COL_ORIGIN,
+	AUDIT_COL_ERROR,
+	AUDIT_COL_FROM_COLLECTION,
+	AUDIT_COL_FROM_ID,
+};
+
+/** The text of a statement. */
+const char *sql_text(enum sql_id id);
+
+/** The schema version this library writes (PRAGMA user_version). */
+#define SQL_SCHEMA_VERSION 1
+/** The statements that take a store from schema version @from to from + 1
+ * (several statements separated by ';'), or NULL past the last. */
+const char *sql_migration(int from);
+
+/** Connection settings applied at every open (WAL, foreign keys ...). */
+extern const char sql_connection_setup[];
+
+/** The text of an expression index on a JSON path of one collection: the
+ * only place a path enters SQL text (SQLite cannot index a parameter). The
+ * path is quoted as an SQL string literal and @cid is an integer, so neither
+ * can change the statement's meaning. */
+int sql_index_ddl(struct sbuf *out, const char *index_name, int64_t cid,
+		  const char *path);
+/** DROP INDEX for an index made by sql_index_ddl. */
+int sql_drop_index_ddl(struct sbuf *out, const char *index_name);
+
+/* Building find and filter queries. A path operand is either a parameter
+ * ("?N") or, on an indexed path, the quoted literal that matches the index's
+ * expression text so that SQLite uses it. */
+/** "?N" or the quoted literal @path. */
+int sql_path_operand(struct sbuf *out, const char *path, int param);
+/** "SELECT <object columns> FROM objects WHERE cid = <cid or ?1>" */
+int sql_find_head(struct sbuf *out, int64_t cid, bool cid_literal);
+/** " AND " / " OR " / "NOT coalesce((" / "), 0)" / "(" / ")" / "0" */
+int sql_and(struct sbuf *out);
+int sql_or(struct sbuf *out);
+int sql_not_open(struct sbuf *out);
+int sql_not_close(struct sbuf *out);
+int sql_open(struct sbuf *out);
+int sql_close(struct sbuf *out);
+int sql_false(struct sbuf *out);
+/** "json_type(body, P) IN (?a, ?b)" */
+int sql_type_in(struct sbuf *out, const char *p, int pa, int pb);
+/** "json_type(body, P) IS NULL", "... IS NOT NULL" or "... = 'null'" */
+int sql_type_null(struct sbuf *out, const char *p);
+int sql_exists(struct sbuf *out, const char *p, bool exists);
+/** "json_extract(body, P) <op> ?v", op one of = < <= > >= */
+int sql_compare(struct sbuf *out, const char *p, const char *op, int pv);
+/** " AND id > ?a ORDER BY id LIMIT ?l" */
+int sql_find_tail(struct sbuf *out, int pafter, int plimit);
+/** "EXPLAIN QUERY PLAN " */
+int sql_explain(struct sbuf *out);
+
+#endif

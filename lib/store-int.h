@@ -1,0 +1,118 @@
+/* store-int.h: the private shape of a store handle and the helpers every
+ * module of the library shares (errors, transactions, the actor, results). */
+#ifndef AGS_STORE_INT_H
+#define AGS_STORE_INT_H
+
+#include <sqlite3.h>
+#include <stdarg.h>
+
+#include "agentstate.h"
+#include "sbuf-int.h"
+#include "sql-int.h"
+
+/* Numbers handed out as stable identities (inode numbers in the mount):
+ * objects get rowid + AGS_OBJECT_BASE, collections cid + AGS_COLLECTION_BASE,
+ * so the two never meet and small numbers stay free for the mount's own. */
+#define AGS_OBJECT_BASE 16
+#define AGS_COLLECTION_BASE (INT64_C(1) << 48)
+
+struct ags_store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[SQL_COUNT]; /* prepared once, on first use */
+	struct sbuf path;	       /* database file name */
+	struct sbuf err;	       /* ags_errmsg() */
+	size_t max_body;
+	bool read_only;
+	int batch; /* 1 while ags_store_begin() is open */
+
+	/* the actor of the following changes */
+	uint32_t uid, gid;
+	int32_t pid;
+	struct sbuf comm, origin;
+
+	/* storage behind the borrowed pointers of the last result */
+	struct sbuf res_collection, res_id, res_body;
+};
+
+/* A row of the collections table, as read by collection_find(). */
+struct collection_row {
+	int64_t cid;
+	int64_t count;
+};
+
+/* An object's row, as read by object_find() (no body). */
+struct object_row {
+	int64_t oid;
+	int64_t version;
+	int64_t size;
+};
+
+/** Set the handle's message and return @err (a negative errno). */
+int store_fail(ags_store *s, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/** Translate a SQLite result code into a negative errno, with a message
+ * "cannot <what>: <sqlite message>". The one place codes are mapped. */
+int store_sql_fail(ags_store *s, int rc, const char *what);
+/** The prepared statement @id of this connection, reset and unbound, ready
+ * to bind. @return 0 or -errno (message set). */
+int store_stmt(ags_store *s, enum sql_id id, sqlite3_stmt **out);
+/** Run a statement that returns no rows. */
+int store_exec(ags_store *s, enum sql_id id, const char *what);
+/** Fail with EROFS when the handle is read-only. */
+int store_check_writable(ags_store *s, const char *what);
+
+/** Start a write transaction (BEGIN IMMEDIATE), or a savepoint inside an open
+ * batch, so one failed change never spoils the batch. */
+int store_txn_begin(ags_store *s, const char *what);
+/** Commit (r == 0) or roll back (r < 0) what store_txn_begin started; returns
+ * r, or the commit's error. */
+int store_txn_end(ags_store *s, int r, const char *what);
+
+/** Nanoseconds since the epoch, from CLOCK_REALTIME. */
+int64_t store_now_ns(void);
+
+/** Look up a collection by name inside the current transaction. */
+int collection_find(ags_store *s, const char *name, struct collection_row *out);
+/** Look up an object's row by collection id and object id. */
+int object_find(ags_store *s, int64_t cid, const char *id,
+		struct object_row *out);
+
+/* One audit row to write: the actor comes from the handle. */
+struct audit_entry {
+	const char *op;
+	const char *collection;
+	const char *id;
+	int64_t old_version; /* 0: none */
+	int64_t new_version; /* 0: none */
+	int64_t size;	     /* -1: none */
+	const char *error;
+	const char *from_collection;
+	const char *from_id;
+	int64_t oid; /* 0: not about an object */
+	int64_t time_ns;
+};
+/** Insert one audit row in the current transaction. */
+int audit_write(ags_store *s, const struct audit_entry *e);
+
+/** Fill an ags_audit_row from the current row of an SQL_AUDIT_* statement. */
+void audit_row_read(sqlite3_stmt *st, struct ags_audit_row *row);
+
+/** Keep an earlier version in history before the object row changes, and
+ * prune history past the retention limit. */
+int history_save(ags_store *s, int64_t oid, int64_t new_version);
+
+/** Remove an object inside the current transaction, audited. */
+int object_remove_locked(ags_store *s, const char *collection, int64_t cid,
+			 const char *id, int64_t if_version);
+
+/** Check a body against the JSON rules and the size limit; on failure the
+ * message reads "cannot store C/ID: ...". */
+int object_check_body(ags_store *s, const char *collection, const char *id,
+		      const char *body, size_t len);
+
+/** Fill an ags_object from the current row of SQL_OBJ_* (column layout of
+ * SQL_OBJECT_COLUMNS). */
+void object_row_read(ags_store *s, sqlite3_stmt *st, const char *collection,
+		     bool with_body, struct ags_object *out);
+
+#endif

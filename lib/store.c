@@ -1,0 +1,477 @@
+/* store.c: opening a store (URI, connection settings, schema migrations),
+ * the handle's error message, the actor of changes, transactions and
+ * batches. Every SQLite result code becomes an errno here and only here. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "json-int.h"
+#include "store-int.h"
+#include "uri-int.h"
+
+int store_fail(ags_store *s, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	sbuf_reset(&s->err);
+	va_start(ap, fmt);
+	sbuf_vaddf(&s->err, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+static int errno_of_sqlite(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_READONLY:
+		return -EROFS;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_TOOBIG:
+		return -EFBIG;
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	case SQLITE_CONSTRAINT:
+		return -EINVAL;
+	default:
+		return -EIO;
+	}
+}
+
+int store_sql_fail(ags_store *s, int rc, const char *what)
+{
+	int err = errno_of_sqlite(rc);
+	const char *hint = "";
+
+	if (err == -EBUSY)
+		hint = "; another process held the store locked past the busy "
+		       "timeout, try again";
+	else if (err == -ENOSPC)
+		hint = "; the disk is full, nothing was changed";
+	return store_fail(s, err, "cannot %s: %s%s", what,
+			  s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc),
+			  hint);
+}
+
+int store_check_writable(ags_store *s, const char *what)
+{
+	if (s->read_only)
+		return store_fail(s, -EROFS,
+				  "cannot %s: the store is open read-only",
+				  what);
+	return 0;
+}
+
+int store_stmt(ags_store *s, enum sql_id id, sqlite3_stmt **out)
+{
+	int rc;
+
+	if (!s->stmt[id]) {
+		rc = sqlite3_prepare_v3(s->db, sql_text(id), -1,
+					SQLITE_PREPARE_PERSISTENT, &s->stmt[id],
+					NULL);
+		if (rc != SQLITE_OK)
+			return store_sql_fail(s, rc, "prepare a statement");
+	} else {
+		sqlite3_reset(s->stmt[id]);
+		sqlite3_clear_bindings(s->stmt[id]);
+	}
+	*out = s->stmt[id];
+	return 0;
+}
+
+int store_exec(ags_store *s, enum sql_id id, const char *what)
+{
+	sqlite3_stmt *st;
+	int r = store_stmt(s, id, &st);
+
+	if (r < 0)
+		return r;
+	r = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE && r != SQLITE_ROW)
+		return store_sql_fail(s, r, what);
+	return 0;
+}
+
+int store_txn_begin(ags_store *s, const char *what)
+{
+	int r = store_check_writable(s, what);
+
+	if (r < 0)
+		return r;
+	return store_exec(s, s->batch ? SQL_SAVEPOINT : SQL_BEGIN, what);
+}
+
+int store_txn_end(ags_store *s, int r, const char *what)
+{
+	int c;
+
+	if (s->batch) {
+		if (r < 0)
+			store_exec(s, SQL_ROLLBACK_TO, what);
+		c = store_exec(s, SQL_RELEASE, what);
+		return r < 0 ? r : c;
+	}
+	if (r < 0) {
+		/* The message of the failure stays; rollback errors after it
+		 * say nothing new. */
+		if (!sqlite3_get_autocommit(s->db)) {
+			struct sbuf keep = s->err;
+			s->err = (struct sbuf)SBUF_INIT;
+			store_exec(s, SQL_ROLLBACK, what);
+			sbuf_release(&s->err);
+			s->err = keep;
+		}
+		return r;
+	}
+	c = store_exec(s, SQL_COMMIT, what);
+	if (c < 0 && !sqlite3_get_autocommit(s->db)) {
+		struct sbuf keep = s->err;
+		s->err = (struct sbuf)SBUF_INIT;
+		store_exec(s, SQL_ROLLBACK, what);
+		sbuf_release(&s->err);
+		s->err = keep;
+	}
+	return c;
+}
+
+int64_t store_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int ags_store_begin(ags_store *s)
+{
+	int r;
+
+	if (s->batch)
+		return store_fail(s, -EINVAL,
+				  "cannot begin a batch: one is already open");
+	r = store_check_writable(s, "begin a batch");
+	if (r < 0)
+		return r;
+	r = store_exec(s, SQL_BEGIN, "begin a batch");
+	if (r == 0)
+		s->batch = 1;
+	return r;
+}
+
+int ags_store_commit(ags_store *s)
+{
+	if (!s->batch)
+		return store_fail(s, -EINVAL,
+				  "cannot commit: no batch is open");
+	s->batch = 0;
+	return store_txn_end(s, 0, "commit the batch");
+}
+
+int ags_store_rollback(ags_store *s)
+{
+	if (!s->batch)
+		return store_fail(s, -EINVAL,
+				  "cannot roll back: no batch is open");
+	s->batch = 0;
+	return store_exec(s, SQL_ROLLBACK, "roll back the batch");
+}
+
+/* ---- the actor -------------------------------------------------------- */
+
+static void default_comm(struct sbuf *out)
+{
+	char name[64];
+	FILE *f = fopen("/proc/self/comm", "re");
+	size_t n = 0;
+
+	if (f) {
+		n = fread(name, 1, sizeof(name) - 1, f);
+		fclose(f);
+	}
+	while (n && (name[n - 1] == '\n' || name[n - 1] == '\0'))
+		n--;
+	if (n)
+		sbuf_add(out, name, n);
+	else
+		sbuf_adds(out, program_invocation_short_name);
+}
+
+int ags_store_set_actor(ags_store *s, const struct ags_actor *actor)
+{
+	sbuf_reset(&s->comm);
+	sbuf_reset(&s->origin);
+	if (!actor) {
+		s->uid = getuid();
+		s->gid = getgid();
+		s->pid = getpid();
+		default_comm(&s->comm);
+		return sbuf_adds(&s->origin, "api");
+	}
+	s->uid = actor->uid;
+	s->gid = actor->gid;
+	s->pid = actor->pid;
+	if (sbuf_adds(&s->comm, actor->comm ? actor->comm : "") < 0 ||
+	    sbuf_adds(&s->origin, actor->origin ? actor->origin : "api") < 0)
+		return store_fail(s, -ENOMEM,
+				  "cannot set the actor: out of "
+				  "memory");
+	return 0;
+}
+
+/* ---- settings kept in the store --------------------------------------- */
+
+int ags_store_set_retention(ags_store *s, int64_t keep)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (keep < 0)
+		return store_fail(s, -EINVAL,
+				  "cannot set retention to %lld: "
+				  "give 0 (keep all) or a count",
+				  (long long)keep);
+	r = store_check_writable(s, "set the retention");
+	if (r < 0)
+		return r;
+	r = store_stmt(s, SQL_META_SET, &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, "keep_versions", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, keep);
+	r = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE)
+		return store_sql_fail(s, r, "set the retention");
+	return 0;
+}
+
+int ags_store_get_retention(ags_store *s, int64_t *out)
+{
+	sqlite3_stmt *st;
+	int r = store_stmt(s, SQL_META_GET, &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, "keep_versions", -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		r = 0;
+	} else if (r == SQLITE_DONE) {
+		*out = 0;
+		r = 0;
+	} else {
+		r = store_sql_fail(s, r, "read the retention");
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+/* ---- open and close --------------------------------------------------- */
+
+static int exec_script(ags_store *s, const char *sql, const char *what)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK) {
+		int err = errno_of_sqlite(rc);
+		store_fail(s, err, "cannot %s: %s", what,
+			   msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return err;
+	}
+	return 0;
+}
+
+static int user_version(ags_store *s, int *out)
+{
+	sqlite3_stmt *st;
+	int rc =
+		sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return store_sql_fail(s, rc, "read the schema version");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return store_sql_fail(s, rc, "read the schema version");
+	return 0;
+}
+
+/* Bring the schema forward, one version at a time, inside one write
+ * transaction so that two processes opening a new store at once cannot both
+ * create it. */
+static int migrate(ags_store *s)
+{
+	struct sbuf sql = SBUF_INIT;
+	int version, r;
+
+	r = user_version(s, &version);
+	if (r < 0)
+		return r;
+	if (version > SQL_SCHEMA_VERSION)
+		return store_fail(s, -EPROTO,
+				  "cannot open %s: its schema version %d is "
+				  "newer than this agentstate's (%d); upgrade "
+				  "agentstate",
+				  s->path.buf, version, SQL_SCHEMA_VERSION);
+	if (version == SQL_SCHEMA_VERSION)
+		return 0;
+	if (s->read_only)
+		return store_fail(s, -EROFS,
+				  "cannot open %s read-only: it needs its "
+				  "schema created or upgraded first",
+				  s->path.buf);
+	r = exec_script(s, "BEGIN IMMEDIATE", "create the schema");
+	if (r < 0)
+		return r;
+	r = user_version(s, &version);
+	while (r == 0 && version < SQL_SCHEMA_VERSION) {
+		r = exec_script(s, sql_migration(version), "create the schema");
+		version++;
+	}
+	if (r == 0) {
+		sbuf_addf(&sql, "PRAGMA user_version = %d", version);
+		r = exec_script(s, sql.buf, "create the schema");
+		sbuf_release(&sql);
+	}
+	if (r == 0)
+		return exec_script(s, "COMMIT", "create the schema");
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+static int connect(ags_store *s, const struct ags_options *o)
+{
+	int flags = SQLITE_OPEN_NOMUTEX;
+	struct sbuf sql = SBUF_INIT;
+	bool memory = strcmp(s->path.buf, ":memory:") == 0;
+	int rc, r;
+
+	if (!memory && o->no_create && access(s->path.buf, F_OK) != 0)
+		return store_fail(s, -ENOENT,
+				  "cannot open store %s: no such file; create "
+				  "it with 'agentstate init'",
+				  s->path.buf);
+	flags |= o->read_only ? SQLITE_OPEN_READONLY
+			      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	rc = sqlite3_open_v2(s->path.buf, &s->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		r = errno_of_sqlite(rc);
+		if (rc == SQLITE_CANTOPEN)
+			r = -ENOENT;
+		return store_fail(s, r,
+				  "cannot open store %s: %s; check that its "
+				  "directory exists and is writable",
+				  s->path.buf,
+				  s->db ? sqlite3_errmsg(s->db)
+					: sqlite3_errstr(rc));
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, o->busy_timeout_ms > 0 ? o->busy_timeout_ms
+							   : 5000);
+	if (!o->read_only) {
+		r = exec_script(s, sql_connection_setup, "open the store");
+		if (r < 0) {
+			if (r == -EIO)
+				r = store_fail(s, -EINVAL,
+					       "cannot open store %s: %s; is "
+					       "it an agentstate store?",
+					       s->path.buf,
+					       sqlite3_errmsg(s->db));
+			return r;
+		}
+	}
+	sbuf_addf(&sql, "PRAGMA synchronous = %s",
+		  o->sync == AGS_SYNC_FULL ? "FULL" : "NORMAL");
+	r = exec_script(s, sql.buf, "open the store");
+	sbuf_release(&sql);
+	if (r < 0)
+		return r;
+	r = migrate(s);
+	if (r == -EIO || r == -EINVAL)
+		r = store_fail(s, -EINVAL,
+			       "cannot open store %s: %s; is it an agentstate "
+			       "store?",
+			       s->path.buf, sqlite3_errmsg(s->db));
+	return r;
+}
+
+int ags_store_open(ags_store **out, const char *uri,
+		   const struct ags_options *opts, char **ret_errmsg)
+{
+	static const struct ags_options defaults;
+	const struct ags_options *o = opts ? opts : &defaults;
+	struct sbuf why = SBUF_INIT;
+	ags_store *s;
+	int r;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->path = s->err = s->comm = s->origin = (struct sbuf)SBUF_INIT;
+	s->res_collection = s->res_id = s->res_body = (struct sbuf)SBUF_INIT;
+	s->read_only = o->read_only;
+	s->max_body = o->max_body ? o->max_body : AGS_MAX_BODY_DEFAULT;
+
+	r = uri_to_path(&s->path, &why, uri ? uri : "");
+	if (r < 0)
+		store_fail(s, r, "cannot open store '%s': %s", uri ? uri : "",
+			   why.buf);
+	sbuf_release(&why);
+	if (r == 0)
+		r = ags_store_set_actor(s, NULL);
+	if (r == 0)
+		r = connect(s, o);
+	if (r < 0) {
+		if (ret_errmsg)
+			*ret_errmsg = strdup(s->err.buf);
+		ags_store_close(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
+void ags_store_close(ags_store *s)
+{
+	if (!s)
+		return;
+	if (s->db && s->batch)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	for (int i = 0; i < SQL_COUNT; i++)
+		sqlite3_finalize(s->stmt[i]);
+	sqlite3_close_v2(s->db);
+	sbuf_release(&s->path);
+	sbuf_release(&s->err);
+	sbuf_release(&s->comm);
+	sbuf_release(&s->origin);
+	sbuf_release(&s->res_collection);
+	sbuf_release(&s->res_id);
+	sbuf_release(&s->res_body);
+	free(s);
+}
+
+const char *ags_errmsg(const ags_store *s)
+{
+	return s ? s->err.buf : "out of memory";
+}
+
+const char *ags_store_path(const ags_store *s)
+{
+	return s->path.buf;
+}

@@ -1,0 +1,177 @@
+/* test-store.c: opening stores, schema versions, errors, batches and the
+ * retention setting. */
+#include <errno.h>
+#include <sqlite3.h>
+
+#include "fixture.h"
+#include "tap.h"
+
+static void test_open_forms(void)
+{
+	ags_store *s = NULL;
+	char *msg = NULL;
+	struct sbuf uri = SBUF_INIT;
+	int r;
+
+	r = ags_store_open(&s, "sqlite://:memory:", NULL, &msg);
+	is_int(r, 0, "sqlite://:memory: opens");
+	ags_store_close(s);
+
+	sbuf_addf(&uri, "sqlite://%s", fixture_path());
+	r = ags_store_open(&s, uri.buf, NULL, &msg);
+	is_int(r, 0, "sqlite:///abs/path opens (and creates) a file store");
+	ok(access(fixture_path(), F_OK) == 0, "the file exists");
+	is_str(ags_store_path(s), fixture_path(), "the handle names its file");
+	ags_store_close(s);
+	sbuf_release(&uri);
+
+	s = NULL;
+	r = ags_store_open(&s, "redis://localhost", NULL, &msg);
+	is_int(r, -EINVAL, "an unknown scheme is EINVAL");
+	ok(s == NULL, "and the out-parameter is untouched");
+	ok(msg && strstr(msg, "redis") && strstr(msg, "sqlite://"),
+	   "the message names the scheme and the supported forms: %s", msg);
+	free(msg);
+	msg = NULL;
+
+	struct ags_options o = { .no_create = true };
+	r = ags_store_open(&s, "/nonexistent-dir/x.db", &o, &msg);
+	is_int(r, -ENOENT, "no_create on a missing file is ENOENT");
+	ok(msg && strstr(msg, "agentstate init"), "and says how: %s", msg);
+	free(msg);
+	msg = NULL;
+
+	r = ags_store_open(&s, "/nonexistent-dir/x.db", NULL, &msg);
+	ok(r < 0, "a store in a missing directory cannot be created");
+	ok(msg && strstr(msg, "/nonexistent-dir/x.db"), "message: %s", msg);
+	free(msg);
+}
+
+static void test_not_a_store(void)
+{
+	char path[128];
+	ags_store *s = NULL;
+	char *msg = NULL;
+	FILE *f;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/garbage.db", fixture_dir);
+	f = fopen(path, "w");
+	fputs("this is not a database, just text that is long enough to "
+	      "fill a header of one hundred bytes or so, padding padding",
+	      f);
+	fclose(f);
+	r = ags_store_open(&s, path, NULL, &msg);
+	is_int(r, -EINVAL, "a file that is not a database is refused");
+	ok(msg && strstr(msg, "agentstate store"), "message: %s", msg);
+	free(msg);
+}
+
+static void test_schema_version(void)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	ags_store *s;
+	char *msg = NULL;
+	int v = -1, r;
+
+	sqlite3_open(fixture_path(), &db);
+	sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	is_int(v, 1, "the schema is versioned with PRAGMA user_version");
+	sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		is_str((const char *)sqlite3_column_text(st, 0), "wal",
+		       "the store is in WAL mode");
+	sqlite3_finalize(st);
+	sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL);
+	sqlite3_close(db);
+
+	r = ags_store_open(&s, fixture_path(), NULL, &msg);
+	ok(r < 0, "a store from a newer agentstate is refused");
+	ok(msg && strstr(msg, "newer"), "message: %s", msg);
+	free(msg);
+
+	sqlite3_open(fixture_path(), &db);
+	sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL);
+	sqlite3_close(db);
+}
+
+static void test_batch(void)
+{
+	ags_store *s = fixture_open();
+	int before;
+
+	ags_collection_create(s, "batch");
+	before = audit_rows(s);
+	is_int(ags_store_begin(s), 0, "a batch begins");
+	is_int(ags_store_begin(s), -EINVAL, "a second begin is refused");
+	is_int(ags_object_put(s, NULL, "batch", "a", "1", 1, 0), 0, "put a");
+	is_int(ags_object_put(s, NULL, "batch", "b", "{", 1, 0), -EINVAL,
+	       "a bad put inside the batch fails alone");
+	is_int(ags_object_put(s, NULL, "batch", "c", "3", 1, 0), 0, "put c");
+	is_int(ags_store_commit(s), 0, "the batch commits");
+	is_int(audit_rows(s), before + 2, "each change wrote its audit row");
+	char *b = body_of(s, "batch", "c");
+	is_str(b, "3", "c is there");
+	free(b);
+
+	ags_store_begin(s);
+	ags_object_put(s, NULL, "batch", "d", "4", 1, 0);
+	ags_object_remove(s, "batch", "a", 0);
+	is_int(ags_store_rollback(s), 0, "a batch rolls back");
+	b = body_of(s, "batch", "d");
+	is_str(b, "(absent)", "nothing of it stays");
+	free(b);
+	b = body_of(s, "batch", "a");
+	is_str(b, "1", "not even the removal");
+	free(b);
+	is_int(audit_rows(s), before + 2, "nor its audit rows");
+	is_int(ags_store_commit(s), -EINVAL, "commit without a batch fails");
+	ags_store_close(s);
+}
+
+static void test_read_only(void)
+{
+	struct ags_options o = { .read_only = true };
+	ags_store *s = NULL;
+	char *msg = NULL;
+	int r;
+
+	r = ags_store_open(&s, fixture_path(), &o, &msg);
+	is_int(r, 0, "a store opens read-only");
+	r = ags_collection_create(s, "nope");
+	is_int(r, -EROFS, "and refuses writes with EROFS");
+	ok(strstr(ags_errmsg(s), "read-only"), "message: %s", ags_errmsg(s));
+	ags_store_close(s);
+	free(msg);
+}
+
+static void test_two_handles(void)
+{
+	ags_store *a = fixture_open(), *b = fixture_open();
+	char *body;
+
+	ags_collection_create(a, "shared");
+	ags_object_put(a, NULL, "shared", "k", "\"from a\"", 8, 0);
+	body = body_of(b, "shared", "k");
+	is_str(body, "\"from a\"", "a second handle sees the first's commit");
+	free(body);
+	ags_store_close(a);
+	ags_store_close(b);
+}
+
+int main(void)
+{
+	test_open_forms();
+	test_not_a_store();
+	test_schema_version();
+	test_batch();
+	test_read_only();
+	test_two_handles();
+	ags_store_close(NULL);
+	ok(1, "closing NULL is harmless");
+	return done_testing();
+}
