@@ -89,6 +89,10 @@ int ags_store_begin(ags_store *store);
 int ags_store_commit(ags_store *store);
 int ags_store_rollback(ags_store *store);
 
+/** Make every change committed so far survive power loss, whatever the
+ * sync setting (an fsync() in the mount calls this). @return 0 or -errno. */
+int ags_store_sync(ags_store *store);
+
 /** How many earlier versions each object keeps (0: all, the default). Stored
  * in the store, so every process applies the same rule. Pruning happens on
  * each object's next change. @return 0 or -errno. */

@@ -109,6 +109,11 @@ const char *sql_text(enum sql_id id);
  * (several statements separated by ';'), or NULL past the last. */
 const char *sql_migration(int from);
 
+/** Read the schema version; set it; set the sync level of commits. */
+extern const char sql_user_version[];
+int sql_set_user_version(struct sbuf *out, int version);
+int sql_set_synchronous(struct sbuf *out, bool full);
+
 /** Connection settings applied at every open (WAL, foreign keys ...). */
 extern const char sql_connection_setup[];
 

@@ -107,6 +107,19 @@ const char *sql_text(enum sql_id id)
 	return statements[id];
 }
 
+const char sql_user_version[] = "PRAGMA user_version";
+
+int sql_set_user_version(struct sbuf *out, int version)
+{
+	return sbuf_addf(out, "PRAGMA user_version = %d", version);
+}
+
+int sql_set_synchronous(struct sbuf *out, bool full)
+{
+	return sbuf_addf(out, "PRAGMA synchronous = %s",
+			 full ? "FULL" : "NORMAL");
+}
+
 const char sql_connection_setup[] = "PRAGMA journal_mode = WAL;"
 				    "PRAGMA foreign_keys = ON;";
 

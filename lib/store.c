@@ -2,6 +2,7 @@
  * the handle's error message, the actor of changes, transactions and
  * batches. Every SQLite result code becomes an errno here and only here. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,6 +188,42 @@ int ags_store_rollback(ags_store *s)
 	return store_exec(s, SQL_ROLLBACK, "roll back the batch");
 }
 
+static int fsync_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+int ags_store_sync(ags_store *s)
+{
+	struct sbuf wal = SBUF_INIT;
+	int r;
+
+	if (!strcmp(s->path.buf, ":memory:"))
+		return 0;
+	/* In WAL mode a commit is durable once its frames in the -wal file
+	 * are on disk; syncing the file settles every commit so far, with
+	 * no write of our own (a checkpoint would skip the sync when a
+	 * reader holds it back). The database file is synced for frames
+	 * already copied back. */
+	sbuf_addf(&wal, "%s-wal", s->path.buf);
+	r = fsync_file(wal.buf);
+	if (r == 0)
+		r = fsync_file(s->path.buf);
+	sbuf_release(&wal);
+	if (r < 0)
+		return store_fail(s, r, "cannot sync store %s: %s", s->path.buf,
+				  strerror(-r));
+	return 0;
+}
+
 /* ---- the actor -------------------------------------------------------- */
 
 static void default_comm(struct sbuf *out)
@@ -298,8 +335,7 @@ static int exec_script(ags_store *s, const char *sql, const char *what)
 static int user_version(ags_store *s, int *out)
 {
 	sqlite3_stmt *st;
-	int rc =
-		sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+	int rc = sqlite3_prepare_v2(s->db, sql_user_version, -1, &st, NULL);
 
 	if (rc != SQLITE_OK)
 		return store_sql_fail(s, rc, "read the schema version");
@@ -336,7 +372,7 @@ static int migrate(ags_store *s)
 				  "cannot open %s read-only: it needs its "
 				  "schema created or upgraded first",
 				  s->path.buf);
-	r = exec_script(s, "BEGIN IMMEDIATE", "create the schema");
+	r = exec_script(s, sql_text(SQL_BEGIN), "create the schema");
 	if (r < 0)
 		return r;
 	r = user_version(s, &version);
@@ -345,13 +381,14 @@ static int migrate(ags_store *s)
 		version++;
 	}
 	if (r == 0) {
-		sbuf_addf(&sql, "PRAGMA user_version = %d", version);
+		sql_set_user_version(&sql, version);
 		r = exec_script(s, sql.buf, "create the schema");
 		sbuf_release(&sql);
 	}
 	if (r == 0)
-		return exec_script(s, "COMMIT", "create the schema");
-	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return exec_script(s, sql_text(SQL_COMMIT),
+				   "create the schema");
+	sqlite3_exec(s->db, sql_text(SQL_ROLLBACK), NULL, NULL, NULL);
 	return r;
 }
 
@@ -396,8 +433,7 @@ static int connect(ags_store *s, const struct ags_options *o)
 			return r;
 		}
 	}
-	sbuf_addf(&sql, "PRAGMA synchronous = %s",
-		  o->sync == AGS_SYNC_FULL ? "FULL" : "NORMAL");
+	sql_set_synchronous(&sql, o->sync == AGS_SYNC_FULL);
 	r = exec_script(s, sql.buf, "open the store");
 	sbuf_release(&sql);
 	if (r < 0)
@@ -452,7 +488,7 @@ void ags_store_close(ags_store *s)
 	if (!s)
 		return;
 	if (s->db && s->batch)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_exec(s->db, sql_text(SQL_ROLLBACK), NULL, NULL, NULL);
 	for (int i = 0; i < SQL_COUNT; i++)
 		sqlite3_finalize(s->stmt[i]);
 	sqlite3_close_v2(s->db);

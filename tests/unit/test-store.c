@@ -159,6 +159,7 @@ static void test_two_handles(void)
 	body = body_of(b, "shared", "k");
 	is_str(body, "\"from a\"", "a second handle sees the first's commit");
 	free(body);
+	is_int(ags_store_sync(a), 0, "sync makes the commits durable");
 	ags_store_close(a);
 	ags_store_close(b);
 }
