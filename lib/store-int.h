@@ -53,6 +53,9 @@ int store_fail(ags_store *s, int err, const char *fmt, ...)
 /** Translate a SQLite result code into a negative errno, with a message
  * "cannot <what>: <sqlite message>". The one place codes are mapped. */
 int store_sql_fail(ags_store *s, int rc, const char *what);
+/** The same for a failure on another connection @db (a backup's), whose
+ * message it then gives. */
+int store_sql_fail_db(ags_store *s, sqlite3 *db, int rc, const char *what);
 /** The prepared statement @id of this connection, reset and unbound, ready
  * to bind. @return 0 or -errno (message set). */
 int store_stmt(ags_store *s, enum sql_id id, sqlite3_stmt **out);

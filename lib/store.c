@@ -50,6 +50,11 @@ static int errno_of_sqlite(int rc)
 
 int store_sql_fail(ags_store *s, int rc, const char *what)
 {
+	return store_sql_fail_db(s, s->db, rc, what);
+}
+
+int store_sql_fail_db(ags_store *s, sqlite3 *db, int rc, const char *what)
+{
 	int err = errno_of_sqlite(rc);
 	const char *hint = "";
 
@@ -59,8 +64,7 @@ int store_sql_fail(ags_store *s, int rc, const char *what)
 	else if (err == -ENOSPC)
 		hint = "; the disk is full, nothing was changed";
 	return store_fail(s, err, "cannot %s: %s%s", what,
-			  s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc),
-			  hint);
+			  db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), hint);
 }
 
 int store_check_writable(ags_store *s, const char *what)
@@ -436,9 +440,10 @@ static int connect(ags_store *s, const struct ags_options *o)
 	sql_set_synchronous(&sql, o->sync == AGS_SYNC_FULL);
 	r = exec_script(s, sql.buf, "open the store");
 	sbuf_release(&sql);
-	if (r < 0)
-		return r;
-	r = migrate(s);
+	/* A read-only handle skipped the setup: this is its first statement,
+	 * the one that finds a file that is no database. */
+	if (r == 0)
+		r = migrate(s);
 	if (r == -EIO || r == -EINVAL)
 		r = store_fail(s, -EINVAL,
 			       "cannot open store %s: %s; is it an agentstate "
