@@ -82,8 +82,11 @@ int ags_store_set_actor(ags_store *store, const struct ags_actor *actor);
 
 /** Group the following changes on this handle into one transaction: each
  * change still writes its own audit row, and all of them commit or none. A
- * failed change inside a batch leaves the batch open and unchanged by it; the
- * caller then commits what succeeded or rolls back.
+ * change refused inside a batch (bad input, missing, stale, exists ...)
+ * leaves the batch open and unchanged by it; the caller then commits what
+ * succeeded or rolls back. A change that fails after it began writing (disk
+ * full, I/O error) rolls the whole batch back: every later call in it fails
+ * with -EIO until ags_store_rollback() ends it.
  * @return 0, -EBUSY, or -EINVAL if a batch is already open. */
 int ags_store_begin(ags_store *store);
 int ags_store_commit(ags_store *store);
@@ -311,6 +314,150 @@ struct ags_version_info {
 typedef int (*ags_version_cb)(void *ctx, const struct ags_version_info *v);
 int ags_history_list(ags_store *store, const char *collection, const char *id,
 		     ags_version_cb cb, void *ctx);
+
+/* ---- snapshots -------------------------------------------------------- */
+
+/* Progress of a long operation: @done of @total units (objects, files or
+ * pages) so far. Called often; drawing it is the caller's business. */
+typedef void (*ags_progress_cb)(void *ctx, uint64_t done, uint64_t total);
+
+/* One line of a report (an invalid file, a planned change, a problem). */
+typedef void (*ags_report_cb)(void *ctx, const char *line);
+
+/* Which state an export writes. */
+enum ags_at {
+	AGS_AT_NOW = 0, /* the current state */
+	AGS_AT_SEQ,	/* right after audit row at_value */
+	AGS_AT_TIME,	/* after the last row at or before at_value ns */
+};
+
+struct ags_export_options {
+	const char *const *collections; /* NULL-terminated; NULL: all */
+	bool raw;			/* stored bytes, not the pretty form */
+	enum ags_at at;
+	int64_t at_value;	  /* a seq, or ns since the epoch */
+	bool no_sync;		  /* skip the final syncfs() (benchmarks) */
+	ags_progress_cb progress; /* may be NULL; counts objects */
+	void *ctx;
+};
+
+struct ags_export_result {
+	int64_t seq;	       /* audit seq the tree reflects */
+	uint64_t collections;  /* collection directories exported */
+	uint64_t objects;      /* object files in them */
+	uint64_t written;      /* files created or replaced */
+	uint64_t removed;      /* files of objects that are gone */
+	uint64_t dirs_removed; /* directories of dropped collections */
+};
+
+/** Write the state of the store into @dir as DIR/<collection>/<file name>
+ * .json (the mount's file names), each file in the canonical pretty form
+ * (or the stored bytes with @raw), plus DIR/.agentstate-export.json naming
+ * the audit seq it reflects. The export reads one consistent state (one
+ * read transaction) and is incremental: a file whose content would not
+ * change is not rewritten, files of objects that are gone are removed, and
+ * so are directories of dropped collections once they hold nothing else.
+ * Nothing else in @dir is touched. Each file is replaced atomically
+ * (rename), so a crash leaves only whole files. With at = AGS_AT_SEQ or
+ * AGS_AT_TIME the state is rebuilt from history.
+ * @ret (may be NULL) receives counts.
+ * @return 0, -ENOENT (a named collection does not exist), -EINVAL (a batch
+ * is open, a seq past the newest), -ENOENT when a version needed by @at is
+ * no longer kept, or -errno of the filesystem. */
+int ags_snapshot_export(ags_store *store, struct ags_export_result *ret,
+			const char *dir, const struct ags_export_options *opts);
+
+struct ags_import_options {
+	bool prune;   /* remove objects and collections not in DIR */
+	bool dry_run; /* change nothing; report what would change */
+	ags_progress_cb progress; /* may be NULL; counts files */
+	/* each change made (or planned by a dry run), as "create C/ID",
+	 * "update C/ID", "remove C/ID", "mkcol C" or "rmcol C"; may be NULL */
+	ags_report_cb change;
+	/* each invalid file, as "C/FILE: invalid JSON at line L, column C:
+	 * reason"; may be NULL */
+	ags_report_cb invalid;
+	void *ctx;
+};
+
+struct ags_import_result {
+	uint64_t files;	  /* object files read */
+	uint64_t invalid; /* of them invalid (then nothing changed) */
+	uint64_t created, updated, unchanged, removed;
+	uint64_t collections_created, collections_dropped;
+};
+
+/** Make the store match @dir, a tree as ags_snapshot_export() writes it:
+ * every directory with a collection name is a collection, every file in it
+ * with an object file name an object, whose body is the file's bytes.
+ * Anything else (.git, a README, the export's own file, temporary names) is
+ * ignored. Every file is validated first: if any is invalid, each is
+ * reported and nothing changes. Objects get a new version only where the
+ * JSON value differs (white space aside). With @prune objects and
+ * collections absent from @dir are removed. All in one transaction, audited
+ * with origin "import". @ret (may be NULL) receives counts.
+ * @return 0, -EINVAL (invalid files, or a batch is open), -ENOENT, -EBUSY,
+ * or another -errno. */
+int ags_snapshot_import(ags_store *store, struct ags_import_result *ret,
+			const char *dir, const struct ags_import_options *opts);
+
+/* ---- backups ---------------------------------------------------------- */
+
+/** Write a consistent copy of the whole store (objects, history, audit) to
+ * @file: one read transaction is copied in steps, so writers in other
+ * processes are never held up; the copy goes to FILE.tmp, is synced and
+ * renamed, and is one self-contained SQLite file. @progress counts pages.
+ * @return 0, -EINVAL (a batch is open), or -errno. */
+int ags_backup_write(ags_store *store, const char *file,
+		     ags_progress_cb progress, void *ctx);
+
+/** Write a backup named <store name>-<UTC time>-<seq>.db into @dir and then
+ * remove the oldest such files beyond @keep (0: keep all). Nothing is
+ * written when the newest backup there already holds the current seq. For
+ * periodic backups (the mount's -o backup_dir=...).
+ * @ret_path (may be NULL) receives the file written (caller frees) or NULL.
+ * @return 0 when a backup was written, 1 when the store had not changed,
+ * or -errno. */
+int ags_backup_rotate(ags_store *store, char **ret_path, const char *dir,
+		      unsigned keep);
+
+struct ags_restore_options {
+	bool force;		  /* even while a mount holds the store */
+	ags_progress_cb progress; /* may be NULL; counts pages */
+	ags_report_cb problem;	  /* each problem found in the backup */
+	void *ctx;
+};
+
+/** Replace the store named by @uri (created when missing) with the backup
+ * @file, after checking that the backup is an agentstate store that passes
+ * ags_store_check(). The new content is written through SQLite into the
+ * live store in one transaction, so other processes see either the old or
+ * the new store, never a mix, and no -wal or -shm file goes stale. Refused
+ * with -EBUSY while a mount holds the store (ags_store_in_use()) unless
+ * @opts->force. @return 0 or -errno; @ret_errmsg as in ags_store_open(). */
+int ags_backup_restore(const char *uri, const char *file,
+		       const struct ags_restore_options *opts,
+		       char **ret_errmsg);
+
+/** Whether a long-lived user (a mount) holds the store: it keeps a shared
+ * flock() on "<database file>.lock", taken by ags_store_hold().
+ * @return 1 in use, 0 not, or -errno. */
+int ags_store_in_use(const char *uri);
+
+/** Mark the store in use until the returned descriptor is closed (a
+ * shared flock() on "<database file>.lock"; fork() passes it on). Restore
+ * refuses while it is held. @return 0 with *ret_fd set (-1 for :memory:),
+ * -EBUSY while a restore runs, or -errno. */
+int ags_store_hold(ags_store *store, int *ret_fd);
+
+/** Check the store: SQLite's integrity_check and foreign keys, then the
+ * store's invariants: each object's version is the new_version of its last
+ * audit row, every body passes json_valid() and the strict JSON rules and
+ * its size is exact, names are valid, audit seq runs 1..max without gaps,
+ * kept versions are valid JSON, collection counts match. @problem (may be
+ * NULL) receives each problem as one line.
+ * @return the number of problems (0: healthy), or -errno. */
+int ags_store_check(ags_store *store, ags_report_cb problem, void *ctx);
 
 #ifdef __cplusplus
 }

@@ -38,9 +38,10 @@ struct level {
 struct parser {
 	const char *s;
 	size_t len;
-	size_t pos;	      /* next byte to read */
-	unsigned depth;	      /* containers open around pos */
-	struct level *levels; /* JSON_MAX_DEPTH + 1, allocated at the 1st '{' */
+	size_t pos;	       /* next byte to read */
+	unsigned depth;	       /* containers open around pos */
+	struct level **levels; /* by depth, each allocated when first reached */
+	size_t nlevels;	       /* slots in levels */
 	size_t err_pos;
 	const char *reason;
 };
@@ -442,11 +443,30 @@ static int add_member(struct parser *p, struct level *lv)
 	return 0;
 }
 
+/* The level of the current depth. Levels are made as depths are reached
+ * (not all JSON_MAX_DEPTH of them up front: zeroing and freeing those cost
+ * more than checking a typical body), and each is its own allocation, so
+ * the one an enclosing object holds stays put while deeper ones are added. */
 static struct level *get_level(struct parser *p)
 {
-	if (!p->levels)
-		p->levels = calloc(JSON_MAX_DEPTH + 1, sizeof(*p->levels));
-	return p->levels ? &p->levels[p->depth] : NULL;
+	struct level **grown;
+	size_t n;
+
+	if (p->depth >= p->nlevels) {
+		n = p->nlevels ? p->nlevels * 2 : 8;
+		if (n <= p->depth)
+			n = p->depth + 1;
+		grown = reallocarray(p->levels, n, sizeof(*grown));
+		if (!grown)
+			return NULL;
+		memset(grown + p->nlevels, 0,
+		       (n - p->nlevels) * sizeof(*grown));
+		p->levels = grown;
+		p->nlevels = n;
+	}
+	if (!p->levels[p->depth])
+		p->levels[p->depth] = calloc(1, sizeof(struct level));
+	return p->levels[p->depth];
 }
 
 static int parse_members(struct parser *p, struct level *lv)
@@ -569,8 +589,10 @@ static void report(struct parser *p, struct json_error *err)
 	size_t pos = p->err_pos, dup, i;
 	const char *reason = p->reason;
 
-	for (i = 0; p->levels && i <= JSON_MAX_DEPTH; i++) {
-		dup = first_duplicate(&p->levels[i]);
+	for (i = 0; i < p->nlevels; i++) {
+		if (!p->levels[i])
+			continue;
+		dup = first_duplicate(p->levels[i]);
 		if (dup < pos) {
 			pos = dup;
 			reason = dup_reason;
@@ -590,13 +612,16 @@ static void report(struct parser *p, struct json_error *err)
 	}
 }
 
-static void free_levels(struct level *levels)
+static void free_levels(struct level **levels, size_t n)
 {
 	size_t i;
 
-	for (i = 0; levels && i <= JSON_MAX_DEPTH; i++) {
-		sbuf_release(&levels[i].names);
-		free(levels[i].m);
+	for (i = 0; i < n; i++) {
+		if (!levels[i])
+			continue;
+		sbuf_release(&levels[i]->names);
+		free(levels[i]->m);
+		free(levels[i]);
 	}
 	free(levels);
 }
@@ -608,7 +633,7 @@ int json_check(const char *buf, size_t len, struct json_error *err)
 
 	if (r == -EINVAL && err)
 		report(&p, err);
-	free_levels(p.levels);
+	free_levels(p.levels, p.nlevels);
 	return r;
 }
 

@@ -285,17 +285,10 @@ int ags_object_get(ags_store *s, const char *collection, const char *id,
 
 	r = check_names(s, "read", collection, id);
 	if (r == 0)
-		r = collection_find(s, collection, &col);
-	if (r == -ENOENT)
-		return store_fail(s, r,
-				  "cannot read %s/%s: no such collection "
-				  "'%s'",
-				  collection, id, collection);
-	if (r == 0)
-		r = store_stmt(s, SQL_OBJ_BY_NAME, &st);
+		r = store_stmt(s, SQL_OBJ_BY_PATH, &st);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(st, 1, col.cid);
+	sqlite3_bind_text(st, 1, collection, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW) {
@@ -307,11 +300,21 @@ int ags_object_get(ags_store *s, const char *collection, const char *id,
 			&obj);
 		r = 0;
 	} else if (r == SQLITE_DONE) {
-		r = no_object(s, "read", collection, id);
+		r = -ENOENT;
 	} else {
 		r = store_sql_fail(s, r, "read an object");
 	}
 	sqlite3_reset(st);
+	if (r == -ENOENT) {
+		/* only now tell a missing collection from a missing object */
+		r = collection_find(s, collection, &col);
+		if (r == -ENOENT)
+			return store_fail(s, r,
+					  "cannot read %s/%s: no such "
+					  "collection '%s'",
+					  collection, id, collection);
+		return r < 0 ? r : no_object(s, "read", collection, id);
+	}
 	if (r < 0)
 		return r;
 	if (version && version != obj.version) {

@@ -13,9 +13,6 @@ enum sql_id {
 	SQL_BEGIN,
 	SQL_COMMIT,
 	SQL_ROLLBACK,
-	SQL_SAVEPOINT,
-	SQL_RELEASE,
-	SQL_ROLLBACK_TO,
 	SQL_META_GET,
 	SQL_META_SET,
 	SQL_COLL_BY_NAME,
@@ -27,6 +24,7 @@ enum sql_id {
 	SQL_COLL_SET_ATTR,
 	SQL_COLL_TOUCH,
 	SQL_OBJ_BY_NAME,
+	SQL_OBJ_BY_PATH,
 	SQL_OBJ_LIST,
 	SQL_OBJ_FIRST_ID,
 	SQL_OBJ_INSERT,
@@ -49,11 +47,27 @@ enum sql_id {
 	SQL_INDEX_NEXT,
 	SQL_VALUE_OF,
 	SQL_FILTER_EACH,
+	/* snapshots, backups and checks */
+	SQL_BEGIN_READ,
+	SQL_SNAP_SEQ_AT_TIME,
+	SQL_SNAP_OBJECTS_AT,
+	SQL_SNAP_COLLECTIONS_AT,
+	SQL_SNAP_BODY_AT,
+	SQL_CHECK_INTEGRITY,
+	SQL_CHECK_FOREIGN_KEYS,
+	SQL_CHECK_OBJECTS,
+	SQL_CHECK_VERSIONS,
+	SQL_CHECK_COUNTS,
+	SQL_CHECK_SEQ,
+	SQL_CHECK_SEQ_GAPS,
+	SQL_CHECK_HISTORY,
+	SQL_CHECK_COLLECTIONS,
 	SQL_COUNT
 };
 
-/* Columns of SQL_OBJ_BY_NAME and SQL_OBJ_LIST, in this order; the body is
- * last so that a read without it never touches its overflow pages. */
+/* Columns of SQL_OBJ_BY_NAME, SQL_OBJ_BY_PATH and SQL_OBJ_LIST, in this
+ * order; the body is last so that a read without it never touches its
+ * overflow pages. */
 enum {
 	OBJ_COL_OID,
 	OBJ_COL_VERSION,
@@ -116,6 +130,14 @@ int sql_set_synchronous(struct sbuf *out, bool full);
 
 /** Connection settings applied at every open (WAL, foreign keys ...). */
 extern const char sql_connection_setup[];
+
+/** Settings of the connection writing a backup copy, the statement that
+ * turns the finished copy into one self-contained file, the checkpoint run
+ * after a restore, and the page size query. */
+extern const char sql_backup_dest_setup[];
+extern const char sql_backup_dest_finish[];
+extern const char sql_wal_truncate[];
+extern const char sql_page_size[];
 
 /** The text of an expression index on a JSON path of one collection: the
  * only place a path enters SQL text (SQLite cannot index a parameter). The

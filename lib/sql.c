@@ -18,9 +18,6 @@ static const char *const statements[SQL_COUNT] = {
 	[SQL_BEGIN] = "BEGIN IMMEDIATE",
 	[SQL_COMMIT] = "COMMIT",
 	[SQL_ROLLBACK] = "ROLLBACK",
-	[SQL_SAVEPOINT] = "SAVEPOINT change",
-	[SQL_RELEASE] = "RELEASE change",
-	[SQL_ROLLBACK_TO] = "ROLLBACK TO change",
 	[SQL_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 	[SQL_META_SET] =
 		"INSERT INTO meta(key, value) VALUES (?1, ?2) "
@@ -44,6 +41,12 @@ static const char *const statements[SQL_COUNT] = {
 
 	[SQL_OBJ_BY_NAME] = "SELECT " OBJECT_COLUMNS
 			    " FROM objects WHERE cid = ?1 AND id = ?2",
+	/* By collection name and id in one statement: outside a transaction
+	 * each statement takes and drops SQLite's locks (system calls that
+	 * cost more than the lookup), so a read pays for them once. */
+	[SQL_OBJ_BY_PATH] = "SELECT " OBJECT_COLUMNS " FROM objects"
+			    " WHERE cid = (SELECT cid FROM collections"
+			    " WHERE name = ?1) AND id = ?2",
 	[SQL_OBJ_LIST] = "SELECT " OBJECT_COLUMNS " FROM objects"
 			 " WHERE cid = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
 	[SQL_OBJ_FIRST_ID] = "SELECT id FROM objects WHERE cid = ?1"
@@ -100,6 +103,56 @@ static const char *const statements[SQL_COUNT] = {
 	[SQL_VALUE_OF] = "SELECT json_extract(?1, '$'), json_type(?1),"
 			 " json_extract('{}', ?2)",
 	[SQL_FILTER_EACH] = "SELECT key, type, value FROM json_each(?1)",
+
+	/* Snapshots: one read transaction sees one state of the store. */
+	[SQL_BEGIN_READ] = "BEGIN DEFERRED",
+	[SQL_SNAP_SEQ_AT_TIME] = "SELECT coalesce(max(seq), 0) FROM audit"
+				 " WHERE time <= ?1",
+	/* Each object's last row up to ?1 (SQLite takes the bare columns
+	 * from the row holding the max): its name and version then, or a
+	 * removal. */
+	[SQL_SNAP_OBJECTS_AT] = "SELECT oid, max(seq), op, collection, id,"
+				" new_version FROM audit WHERE oid IS NOT NULL"
+				" AND seq <= ?1 AND error IS NULL GROUP BY oid",
+	[SQL_SNAP_COLLECTIONS_AT] =
+		"SELECT seq, op, collection, from_collection FROM audit"
+		" WHERE oid IS NULL AND seq <= ?1 AND error IS NULL"
+		" AND op IN ('mkcol', 'rmcol', 'mvcol') ORDER BY seq",
+	[SQL_SNAP_BODY_AT] = "SELECT body FROM objects"
+			     " WHERE oid = ?1 AND version = ?2 UNION ALL"
+			     " SELECT body FROM history"
+			     " WHERE oid = ?1 AND version = ?2 LIMIT 1",
+
+	/* Checks: each returns the rows that break one invariant. */
+	[SQL_CHECK_INTEGRITY] = "PRAGMA integrity_check",
+	[SQL_CHECK_FOREIGN_KEYS] = "PRAGMA foreign_key_check",
+	[SQL_CHECK_OBJECTS] = "SELECT o.oid, c.name, o.id, o.size,"
+			      " json_valid(o.body), o.body FROM objects o"
+			      " LEFT JOIN collections c ON c.cid = o.cid"
+			      " ORDER BY o.oid",
+	[SQL_CHECK_VERSIONS] =
+		"SELECT c.name, o.id, o.version, (SELECT a.new_version"
+		" FROM audit a WHERE a.oid = o.oid AND a.error IS NULL"
+		" ORDER BY a.seq DESC LIMIT 1) AS v FROM objects o"
+		" LEFT JOIN collections c ON c.cid = o.cid"
+		" WHERE v IS NOT o.version ORDER BY o.oid",
+	[SQL_CHECK_COUNTS] = "SELECT name, count, (SELECT count(*)"
+			     " FROM objects o WHERE o.cid = c.cid) AS n"
+			     " FROM collections c WHERE n != count"
+			     " ORDER BY name",
+	[SQL_CHECK_SEQ] = "SELECT count(*), coalesce(min(seq), 0),"
+			  " coalesce(max(seq), 0) FROM audit",
+	[SQL_CHECK_SEQ_GAPS] = "SELECT a.seq + 1, (SELECT min(b.seq) - 1"
+			       " FROM audit b WHERE b.seq > a.seq)"
+			       " FROM audit a WHERE a.seq < ?1"
+			       " AND NOT EXISTS (SELECT 1 FROM audit b"
+			       " WHERE b.seq = a.seq + 1) ORDER BY a.seq"
+			       " LIMIT ?2",
+	[SQL_CHECK_HISTORY] = "SELECT oid, version FROM history"
+			      " WHERE NOT json_valid(body)"
+			      " OR size != length(CAST(body AS BLOB))"
+			      " ORDER BY oid, version",
+	[SQL_CHECK_COLLECTIONS] = "SELECT name FROM collections ORDER BY name",
 };
 
 const char *sql_text(enum sql_id id)
@@ -122,6 +175,16 @@ int sql_set_synchronous(struct sbuf *out, bool full)
 
 const char sql_connection_setup[] = "PRAGMA journal_mode = WAL;"
 				    "PRAGMA foreign_keys = ON;";
+
+/* Backups: the copy is written without a journal (it is a temporary file
+ * until renamed), then made one self-contained file in rollback mode so it
+ * can be opened read-only, copied and archived without a -wal beside it. */
+const char sql_backup_dest_setup[] = "PRAGMA journal_mode = OFF;"
+				     "PRAGMA synchronous = OFF;";
+const char sql_backup_dest_finish[] = "PRAGMA journal_mode = DELETE;";
+/* After a restore, fold the WAL (which then holds the whole store) back. */
+const char sql_wal_truncate[] = "PRAGMA wal_checkpoint(TRUNCATE);";
+const char sql_page_size[] = "PRAGMA page_size";
 
 /* Schema version 1. Objects and collections are rowid tables (large bodies
  * spill to overflow pages, cheap in rowid tables); the unique index on

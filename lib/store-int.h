@@ -16,6 +16,13 @@
 #define AGS_OBJECT_BASE 16
 #define AGS_COLLECTION_BASE (INT64_C(1) << 48)
 
+/* The states of ags_store_begin()'s batch. */
+enum {
+	BATCH_NONE = 0,
+	BATCH_OPEN,   /* changes join the open transaction */
+	BATCH_BROKEN, /* a change failed half-way: all was rolled back */
+};
+
 struct ags_store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[SQL_COUNT]; /* prepared once, on first use */
@@ -23,7 +30,8 @@ struct ags_store {
 	struct sbuf err;	       /* ags_errmsg() */
 	size_t max_body;
 	bool read_only;
-	int batch; /* 1 while ags_store_begin() is open */
+	int batch;	      /* a BATCH_* state */
+	int64_t batch_writes; /* rows changed when the current change began */
 
 	/* the actor of the following changes */
 	uint32_t uid, gid;
@@ -64,11 +72,12 @@ int store_exec(ags_store *s, enum sql_id id, const char *what);
 /** Fail with EROFS when the handle is read-only. */
 int store_check_writable(ags_store *s, const char *what);
 
-/** Start a write transaction (BEGIN IMMEDIATE), or a savepoint inside an open
- * batch, so one failed change never spoils the batch. */
+/** Start a write transaction (BEGIN IMMEDIATE), or join the open batch. */
 int store_txn_begin(ags_store *s, const char *what);
 /** Commit (r == 0) or roll back (r < 0) what store_txn_begin started; returns
- * r, or the commit's error. */
+ * r, or the commit's error. Inside a batch a change refused before it wrote
+ * anything leaves the batch as it was; one that failed after writing rows
+ * (disk full, I/O error) rolls the whole batch back and breaks it. */
 int store_txn_end(ags_store *s, int r, const char *what);
 
 /** Nanoseconds since the epoch, from CLOCK_REALTIME. */

@@ -41,8 +41,6 @@ static int errno_of_sqlite(int rc)
 	case SQLITE_PERM:
 	case SQLITE_AUTH:
 		return -EACCES;
-	case SQLITE_CONSTRAINT:
-		return -EINVAL;
 	default:
 		return -EIO;
 	}
@@ -108,45 +106,68 @@ int store_exec(ags_store *s, enum sql_id id, const char *what)
 	return 0;
 }
 
+/* Roll back the open transaction, keeping the message of the failure that
+ * made us do it: errors of the rollback itself say nothing new. */
+static void rollback_quietly(ags_store *s, const char *what)
+{
+	struct sbuf keep = s->err;
+
+	if (sqlite3_get_autocommit(s->db))
+		return; /* SQLite already rolled back */
+	s->err = (struct sbuf)SBUF_INIT;
+	store_exec(s, SQL_ROLLBACK, what);
+	sbuf_release(&s->err);
+	s->err = keep;
+}
+
+static int batch_broken(ags_store *s, const char *what)
+{
+	return store_fail(s, -EIO,
+			  "cannot %s: an earlier change of this batch failed "
+			  "and the batch was rolled back; end it with "
+			  "ags_store_rollback() and start again",
+			  what);
+}
+
 int store_txn_begin(ags_store *s, const char *what)
 {
 	int r = store_check_writable(s, what);
 
 	if (r < 0)
 		return r;
-	return store_exec(s, s->batch ? SQL_SAVEPOINT : SQL_BEGIN, what);
+	if (s->batch == BATCH_BROKEN)
+		return batch_broken(s, what);
+	if (s->batch == BATCH_OPEN) {
+		/* No savepoint per change: its sub-journal copies every page a
+		 * change touches. A change checks everything before its first
+		 * write, so a refusal leaves nothing to undo; the row count
+		 * tells the rare failure that came after writing. */
+		s->batch_writes = sqlite3_total_changes64(s->db);
+		return 0;
+	}
+	return store_exec(s, SQL_BEGIN, what);
 }
 
 int store_txn_end(ags_store *s, int r, const char *what)
 {
 	int c;
 
-	if (s->batch) {
-		if (r < 0)
-			store_exec(s, SQL_ROLLBACK_TO, what);
-		c = store_exec(s, SQL_RELEASE, what);
-		return r < 0 ? r : c;
-	}
-	if (r < 0) {
-		/* The message of the failure stays; rollback errors after it
-		 * say nothing new. */
-		if (!sqlite3_get_autocommit(s->db)) {
-			struct sbuf keep = s->err;
-			s->err = (struct sbuf)SBUF_INIT;
-			store_exec(s, SQL_ROLLBACK, what);
-			sbuf_release(&s->err);
-			s->err = keep;
+	if (s->batch == BATCH_OPEN) {
+		if (r < 0 &&
+		    sqlite3_total_changes64(s->db) != s->batch_writes) {
+			rollback_quietly(s, what);
+			s->batch = BATCH_BROKEN;
+			sbuf_adds(&s->err, "; the whole batch was rolled back");
 		}
 		return r;
 	}
-	c = store_exec(s, SQL_COMMIT, what);
-	if (c < 0 && !sqlite3_get_autocommit(s->db)) {
-		struct sbuf keep = s->err;
-		s->err = (struct sbuf)SBUF_INIT;
-		store_exec(s, SQL_ROLLBACK, what);
-		sbuf_release(&s->err);
-		s->err = keep;
+	if (r < 0) {
+		rollback_quietly(s, what);
+		return r;
 	}
+	c = store_exec(s, SQL_COMMIT, what);
+	if (c < 0)
+		rollback_quietly(s, what);
 	return c;
 }
 
@@ -162,7 +183,7 @@ int ags_store_begin(ags_store *s)
 {
 	int r;
 
-	if (s->batch)
+	if (s->batch != BATCH_NONE)
 		return store_fail(s, -EINVAL,
 				  "cannot begin a batch: one is already open");
 	r = store_check_writable(s, "begin a batch");
@@ -170,25 +191,33 @@ int ags_store_begin(ags_store *s)
 		return r;
 	r = store_exec(s, SQL_BEGIN, "begin a batch");
 	if (r == 0)
-		s->batch = 1;
+		s->batch = BATCH_OPEN;
 	return r;
 }
 
 int ags_store_commit(ags_store *s)
 {
-	if (!s->batch)
+	int was = s->batch;
+
+	if (was == BATCH_NONE)
 		return store_fail(s, -EINVAL,
 				  "cannot commit: no batch is open");
-	s->batch = 0;
+	s->batch = BATCH_NONE;
+	if (was == BATCH_BROKEN)
+		return batch_broken(s, "commit the batch");
 	return store_txn_end(s, 0, "commit the batch");
 }
 
 int ags_store_rollback(ags_store *s)
 {
-	if (!s->batch)
+	int was = s->batch;
+
+	if (was == BATCH_NONE)
 		return store_fail(s, -EINVAL,
 				  "cannot roll back: no batch is open");
-	s->batch = 0;
+	s->batch = BATCH_NONE;
+	if (was == BATCH_BROKEN)
+		return 0; /* it was rolled back when it broke */
 	return store_exec(s, SQL_ROLLBACK, "roll back the batch");
 }
 
@@ -492,7 +521,7 @@ void ags_store_close(ags_store *s)
 {
 	if (!s)
 		return;
-	if (s->db && s->batch)
+	if (s->db && s->batch == BATCH_OPEN)
 		sqlite3_exec(s->db, sql_text(SQL_ROLLBACK), NULL, NULL, NULL);
 	for (int i = 0; i < SQL_COUNT; i++)
 		sqlite3_finalize(s->stmt[i]);

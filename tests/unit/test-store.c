@@ -133,6 +133,45 @@ static void test_batch(void)
 	ags_store_close(s);
 }
 
+/* A change that fails after it wrote rows must not leave half of itself in
+ * the batch: a trigger makes the audit insert of "boom" fail after its
+ * object row went in. */
+static void test_batch_broken(void)
+{
+	ags_store *s = fixture_open();
+	sqlite3 *db;
+	int before;
+	char *b;
+
+	sqlite3_open(fixture_path(), &db);
+	sqlite3_exec(db,
+		     "CREATE TRIGGER boom BEFORE INSERT ON audit"
+		     " WHEN NEW.id = 'boom' BEGIN"
+		     " SELECT RAISE(ABORT, 'injected failure'); END",
+		     NULL, NULL, NULL);
+	sqlite3_close(db);
+	before = audit_rows(s);
+	ags_store_begin(s);
+	is_int(ags_object_put(s, NULL, "batch", "e", "5", 1, 0), 0, "put e");
+	ok(ags_object_put(s, NULL, "batch", "boom", "6", 1, 0) < 0,
+	   "a change failing after its first write fails");
+	ok(strstr(ags_errmsg(s), "whole batch was rolled back"), "message: %s",
+	   ags_errmsg(s));
+	is_int(ags_object_put(s, NULL, "batch", "f", "7", 1, 0), -EIO,
+	       "later changes of the broken batch fail");
+	is_int(ags_store_commit(s), -EIO, "and so does its commit");
+	b = body_of(s, "batch", "e");
+	is_str(b, "(absent)", "nothing of the batch was committed");
+	free(b);
+	is_int(audit_rows(s), before, "no audit row either");
+	is_int(ags_object_put(s, NULL, "batch", "g", "8", 1, 0), 0,
+	       "the handle works again after the batch ended");
+	sqlite3_open(fixture_path(), &db);
+	sqlite3_exec(db, "DROP TRIGGER boom", NULL, NULL, NULL);
+	sqlite3_close(db);
+	ags_store_close(s);
+}
+
 static void test_read_only(void)
 {
 	struct ags_options o = { .read_only = true };
@@ -170,6 +209,7 @@ int main(void)
 	test_not_a_store();
 	test_schema_version();
 	test_batch();
+	test_batch_broken();
 	test_read_only();
 	test_two_handles();
 	ags_store_close(NULL);
