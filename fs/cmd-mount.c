@@ -1,23 +1,287 @@
-/* cmd-mount.c: a placeholder for the mount commands until the FUSE daemon
- * lands; it says so instead of failing to link. */
+/* cmd-mount.c: `agentstate mount` and `agentstate umount`: the command-line
+ * side of the FUSE daemon (options, checks made before going to the
+ * background, so errors reach the terminal), and unmounting. */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "mount.h"
+
+static const char mount_help[] =
+	"Usage: agentstate mount MOUNTPOINT [-f] [-o OPTION[,OPTION...]]\n"
+	"\n"
+	"Serve the store as a filesystem at MOUNTPOINT, in the background\n"
+	"(logging to syslog) unless -f keeps it in the foreground (logging to\n"
+	"stderr). Unmount with 'agentstate umount MOUNTPOINT' or\n"
+	"'fusermount3 -u MOUNTPOINT'; on unmount, SIGTERM or SIGINT every\n"
+	"pending change is committed or refused first.\n"
+	"\n"
+	"  MOUNTPOINT/<collection>/<id>.json   an object: its stored bytes\n"
+	"  MOUNTPOINT/.agentstate/audit.jsonl  the audit log, growing live\n"
+	"\n"
+	"Writing a file and closing it (or fsync) stores the new body as one\n"
+	"version, audited with the writing process; invalid JSON makes close()\n"
+	"fail with EINVAL, is audited as a refusal and the file shows the\n"
+	"stored body again. Ids are percent-encoded in file names ('/' is\n"
+	"%2F, '%' is %25, a leading '.' is %2E). Any other name in a\n"
+	"collection is a temporary file (editor swap files, 'x.json~',\n"
+	"'sedXXXXXX'): it lives in the daemon's memory only (64 MiB in all),\n"
+	"is never stored or audited, and vanishes at unmount; renaming one\n"
+	"onto an object name stores its content as that object. Renaming an\n"
+	"object to a temporary name (vim's backup) hides it until it is\n"
+	"written again (an update), or the temporary file is removed or\n"
+	"renamed elsewhere (then it is removed or renamed in the store); at\n"
+	"unmount it shows again, unchanged.\n"
+	"\n"
+	"Options:\n"
+	"  -f, --foreground     stay in the foreground, log to stderr\n"
+	"  -d, --debug          also print every FUSE request (implies -f)\n"
+	"  -o ro                read-only: every write fails with EROFS\n"
+	"  -o sync=full         make every commit durable against power loss\n"
+	"  -o allow_other       let other users use the mount\n"
+	"  -o default_permissions  let the kernel check file modes\n"
+	"  -o OPTION            any other FUSE mount option, passed through\n"
+	"  -h, --help           show this help\n";
+
+static const char umount_help[] =
+	"Usage: agentstate umount [-z] MOUNTPOINT\n"
+	"\n"
+	"Unmount a mounted store (as 'fusermount3 -u'). The daemon commits\n"
+	"or refuses what is pending, then exits. Fails with 'busy' while a\n"
+	"process uses the mount, unless -z detaches it lazily.\n"
+	"\n"
+	"Options:\n"
+	"  -z, --lazy   detach now, finish when the last user is gone\n"
+	"  -h, --help   show this help\n";
+
+/* The -o options we act on ourselves; everything else goes to libfuse. */
+static int take_option(struct mount *m, struct sbuf *fuse_opts, char *opt)
+{
+	if (strcmp(opt, "ro") == 0) {
+		m->read_only = true;
+		m->opts.read_only = true;
+		return 0;
+	} else if (strcmp(opt, "rw") == 0) {
+		m->read_only = false;
+		m->opts.read_only = false;
+		return 0;
+	} else if (strcmp(opt, "sync=full") == 0) {
+		m->opts.sync = AGS_SYNC_FULL;
+		return 0;
+	} else if (strcmp(opt, "sync=normal") == 0) {
+		m->opts.sync = AGS_SYNC_NORMAL;
+		return 0;
+	} else if (strncmp(opt, "sync=", 5) == 0) {
+		return cli_usage_error("mount",
+				       "unknown '-o %s': sync is 'full' or "
+				       "'normal'",
+				       opt);
+	}
+	if (!*opt)
+		return 0;
+	sbuf_addch(fuse_opts, ',');
+	sbuf_adds(fuse_opts, opt);
+	return 0;
+}
+
+static int parse_options(struct mount *m, struct sbuf *fuse_opts,
+			 const char *arg)
+{
+	char *copy = strdup(arg), *opt, *save = NULL;
+	int r = 0;
+
+	if (!copy)
+		return EXIT_FAIL;
+	for (opt = strtok_r(copy, ",", &save); opt && r == 0;
+	     opt = strtok_r(NULL, ",", &save))
+		r = take_option(m, fuse_opts, opt);
+	free(copy);
+	return r;
+}
+
+/* Open the store once here, so a wrong --store fails on the terminal
+ * rather than in syslog, and turn its file name into an absolute path: the
+ * daemon leaves the working directory. */
+static int resolve_store(struct cli *cli, struct mount *m)
+{
+	char *msg = NULL, *abs;
+	ags_store *s;
+	int r;
+
+	/* Neither here nor in the daemon's threads (should the file go
+	 * away while mounted) is a missing store created. */
+	m->opts.no_create = true;
+	r = ags_store_open(&s, cli->store_uri, &m->opts, &msg);
+	if (r == -EROFS && m->opts.read_only) {
+		cli_error("cannot mount read-only: the store needs its schema "
+			  "created or upgraded; mount it read-write once");
+		free(msg);
+		return EXIT_FAIL;
+	}
+	if (r < 0) {
+		cli_error("%s", msg ? msg : strerror(-r));
+		free(msg);
+		return EXIT_FAIL;
+	}
+	if (!*ags_store_path(s) || strcmp(ags_store_path(s), ":memory:") == 0) {
+		cli_error("cannot mount an in-memory store: the daemon's "
+			  "threads each open the store, so it must be a file");
+		ags_store_close(s);
+		return EXIT_FAIL;
+	}
+	abs = realpath(ags_store_path(s), NULL);
+	ags_store_close(s);
+	if (!abs) {
+		cli_error("cannot find the store's file %s: %s", cli->store_uri,
+			  strerror(errno));
+		return EXIT_FAIL;
+	}
+	m->uri = abs;
+	return EXIT_OK;
+}
 
 int cmd_mount(struct cli *cli, int argc, char **argv)
 {
-	(void)cli;
-	(void)argc;
-	(void)argv;
-	cli_error("mount is not built in this version");
-	return EXIT_FAIL;
+	static const struct option longopts[] = {
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "options", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const names[] = { "MOUNTPOINT" };
+	struct sbuf fuse_opts = SBUF_INIT;
+	struct mount m;
+	bool debug = false;
+	char *fargv[5];
+	int fargc = 0, c, r;
+	struct stat st;
+
+	memset(&m, 0, sizeof(m));
+	sbuf_adds(&fuse_opts, "fsname=agentstate,subtype=agentstate");
+	while ((c = cli_getopt(argc, argv, ":fdo:h", longopts)) != -1) {
+		switch (c) {
+		case 'f':
+			m.foreground = true;
+			break;
+		case 'd':
+			debug = m.foreground = true;
+			break;
+		case 'o':
+			r = parse_options(&m, &fuse_opts, optarg);
+			if (r) {
+				sbuf_release(&fuse_opts);
+				return r;
+			}
+			break;
+		case 'h':
+			sbuf_release(&fuse_opts);
+			return cli_help(mount_help);
+		default:
+			sbuf_release(&fuse_opts);
+			return EXIT_USAGE;
+		}
+	}
+	r = cli_positionals("mount", argc - optind, argv + optind, 1, 1, names);
+	if (r) {
+		sbuf_release(&fuse_opts);
+		return r;
+	}
+	m.mountpoint = realpath(argv[optind], NULL);
+	if (!m.mountpoint || stat(m.mountpoint, &st) != 0 ||
+	    !S_ISDIR(st.st_mode)) {
+		cli_error("cannot mount at %s: %s", argv[optind],
+			  m.mountpoint ? "not a directory" : strerror(errno));
+		free(m.mountpoint);
+		sbuf_release(&fuse_opts);
+		return EXIT_FAIL;
+	}
+	if (m.read_only)
+		sbuf_adds(&fuse_opts, ",ro");
+	r = resolve_store(cli, &m);
+	if (r == EXIT_OK) {
+		fargv[fargc++] = "agentstate";
+		fargv[fargc++] = "-o";
+		fargv[fargc++] = fuse_opts.buf;
+		if (debug)
+			fargv[fargc++] = "-d";
+		fargv[fargc] = NULL;
+		r = mount_run(&m, fargc, fargv) < 0 ? EXIT_FAIL : EXIT_OK;
+		if (r != EXIT_OK && m.foreground)
+			cli_error("cannot mount %s at %s; see the messages "
+				  "above",
+				  m.uri, m.mountpoint);
+	}
+	free(m.uri);
+	free(m.mountpoint);
+	sbuf_release(&fuse_opts);
+	return r;
+}
+
+/* Run fusermount3, which also works for the user who mounted without
+ * root; as root without it, unmount directly. */
+static int unmount(const char *mountpoint, bool lazy)
+{
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		execlp("fusermount3", "fusermount3", lazy ? "-uz" : "-u", "--",
+		       mountpoint, (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && geteuid() == 0) {
+		if (umount2(mountpoint, lazy ? MNT_DETACH : 0) == 0)
+			return 0;
+		return -errno;
+	}
+	return 1; /* fusermount3 said why */
 }
 
 int cmd_umount(struct cli *cli, int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "lazy", no_argument, NULL, 'z' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const names[] = { "MOUNTPOINT" };
+	bool lazy = false;
+	int c, r;
+
 	(void)cli;
-	(void)argc;
-	(void)argv;
-	cli_error("mount is not built in this version");
-	return EXIT_FAIL;
+	while ((c = cli_getopt(argc, argv, ":zh", longopts)) != -1) {
+		switch (c) {
+		case 'z':
+			lazy = true;
+			break;
+		case 'h':
+			return cli_help(umount_help);
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	r = cli_positionals("umount", argc - optind, argv + optind, 1, 1,
+			    names);
+	if (r)
+		return r;
+	r = unmount(argv[optind], lazy);
+	if (r < 0)
+		cli_error("cannot unmount %s: %s", argv[optind], strerror(-r));
+	return r ? EXIT_FAIL : EXIT_OK;
 }

@@ -1,0 +1,165 @@
+/* mount-audit.c: .agentstate/audit.jsonl, the audit log as JSON Lines that
+ * grows while it is read (tail -f works). Rows never change once written,
+ * so the byte offset of each is fixed: a sparse index of (row, offset)
+ * marks, one per AUDIT_STRIDE rows, gives an exact st_size and serves a read
+ * at any offset by scanning at most one stride of rows. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mount.h"
+
+#define AUDIT_STRIDE 256
+/* Rows indexed per query, so the index grows in steps a reader of the
+ * store never waits long for. */
+#define AUDIT_BATCH 4096
+
+int audit_view_init(struct audit_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	return -pthread_mutex_init(&v->lock, NULL);
+}
+
+void audit_view_release(struct audit_view *v)
+{
+	free(v->marks);
+	v->marks = NULL;
+	pthread_mutex_destroy(&v->lock);
+}
+
+static int add_mark(struct audit_view *v)
+{
+	struct audit_mark *grown;
+
+	if (v->nmarks == v->amarks) {
+		size_t n = v->amarks ? v->amarks * 2 : 64;
+
+		grown = realloc(v->marks, n * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		v->marks = grown;
+		v->amarks = n;
+	}
+	v->marks[v->nmarks++] =
+		(struct audit_mark){ .after_seq = v->last_seq, .off = v->size };
+	v->since_mark = 0;
+	return 0;
+}
+
+struct index_scan {
+	struct audit_view *v;
+	size_t rows;
+};
+
+static int index_row(void *ctx, const struct ags_audit_row *row)
+{
+	struct index_scan *sc = ctx;
+	struct audit_view *v = sc->v;
+	char *line;
+	int r;
+
+	if (v->since_mark == AUDIT_STRIDE && (r = add_mark(v)) < 0)
+		return r;
+	line = ags_audit_row_json(row);
+	if (!line)
+		return -ENOMEM;
+	v->size += strlen(line) + 1;
+	free(line);
+	v->last_seq = row->seq;
+	v->mtime_ns = row->time_ns;
+	v->since_mark++;
+	sc->rows++;
+	return 0;
+}
+
+int audit_view_refresh(struct audit_view *v, ags_store *s)
+{
+	struct ags_audit_filter f = { .limit = AUDIT_BATCH };
+	struct index_scan sc = { v, 0 };
+	int r = 0;
+
+	pthread_mutex_lock(&v->lock);
+	if (!v->ready) {
+		r = add_mark(v);
+		v->ready = r == 0;
+	}
+	while (r == 0) {
+		sc.rows = 0;
+		f.after_seq = v->last_seq;
+		r = ags_audit_list(s, &f, index_row, &sc);
+		if (sc.rows < AUDIT_BATCH)
+			break;
+	}
+	pthread_mutex_unlock(&v->lock);
+	return r > 0 ? 0 : r;
+}
+
+struct read_scan {
+	struct sbuf *out;
+	uint64_t pos; /* offset of the next row */
+	uint64_t off; /* first byte wanted */
+	uint64_t end; /* bytes the file has (as its size says) */
+	size_t size;  /* bytes wanted */
+};
+
+static int read_row(void *ctx, const struct ags_audit_row *row)
+{
+	struct read_scan *sc = ctx;
+	uint64_t len, from, n;
+	char *line;
+	int r;
+
+	line = ags_audit_row_json(row);
+	if (!line)
+		return -ENOMEM;
+	len = strlen(line) + 1;
+	line[len - 1] = '\n'; /* in place of the NUL */
+	if (sc->pos + len > sc->off) {
+		from = sc->off > sc->pos ? sc->off - sc->pos : 0;
+		n = len - from;
+		if (n > sc->size - sc->out->len)
+			n = sc->size - sc->out->len;
+		r = sbuf_add(sc->out, line + from, (size_t)n);
+		if (r < 0) {
+			free(line);
+			return r;
+		}
+	}
+	free(line);
+	sc->pos += len;
+	return sc->out->len == sc->size || sc->pos >= sc->end ? 1 : 0;
+}
+
+int audit_view_read(struct audit_view *v, ags_store *s, struct sbuf *out,
+		    uint64_t off, size_t size)
+{
+	struct ags_audit_filter f = { 0 };
+	struct read_scan sc = { out, 0, off, 0, size };
+	size_t lo, hi, mid;
+	int r;
+
+	r = audit_view_refresh(v, s);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&v->lock);
+	sc.end = v->size;
+	if (off >= v->size || !size) {
+		pthread_mutex_unlock(&v->lock);
+		return 0;
+	}
+	/* The last mark at or before @off. */
+	lo = 0;
+	hi = v->nmarks;
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		if (v->marks[mid].off <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	f.after_seq = v->marks[lo].after_seq;
+	sc.pos = v->marks[lo].off;
+	pthread_mutex_unlock(&v->lock);
+	r = ags_audit_list(s, &f, read_row, &sc);
+	return r > 0 ? 0 : r;
+}

@@ -1,0 +1,443 @@
+/* mount-buffer.c: the bytes of regular files in the mount. An open object
+ * has one buffer all its handles share; it is committed when a handle that
+ * may write is closed or fsynced, if it was written since its last commit.
+ * What the store refuses (invalid JSON, too large) is audited as a refusal,
+ * logged, and the buffer goes back to the committed body, so a file never
+ * shows bytes the store does not hold once close() has returned. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "json-int.h"
+#include "mount.h"
+#include "names-int.h"
+
+/* How often a commit is retried when another process changes the object
+ * between our read of its version and our write. */
+#define COMMIT_TRIES 5
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static size_t max_body(const struct mount *m)
+{
+	return m->opts.max_body ? m->opts.max_body : AGS_MAX_BODY_DEFAULT;
+}
+
+int content_load(struct mount *m, struct node *n)
+{
+	struct sbuf coll = SBUF_INIT, id = SBUF_INIT;
+	struct ags_object obj;
+	int64_t number;
+	ags_store *s;
+	int r;
+
+	pthread_mutex_lock(&m->lock);
+	if (n->content.loaded || n->kind != NODE_OBJECT) {
+		pthread_mutex_unlock(&m->lock);
+		return 0;
+	}
+	number = n->number;
+	r = sbuf_adds(&coll, n->parent->name);
+	if (r == 0)
+		r = node_object_id(n, &id);
+	pthread_mutex_unlock(&m->lock);
+
+	s = r == 0 ? mount_store(m) : NULL;
+	if (r == 0 && !s)
+		r = -EIO;
+	if (r == 0)
+		r = ags_object_get(s, coll.buf, id.buf, 0, true, &obj);
+	/* Another object took the name: this file's object is gone. */
+	if (r == -ENOENT || (r == 0 && obj.number != number))
+		r = -ESTALE;
+	if (r == 0) {
+		pthread_mutex_lock(&m->lock);
+		if (!n->content.loaded) {
+			n->content.data.limit = max_body(m);
+			r = tmpfile_set(&n->content.data, obj.body,
+					obj.body_len);
+			if (r == 0) {
+				n->content.loaded = true;
+				n->content.dirty = false;
+				n->content.written = false;
+				n->content.mtime_ns = obj.attr.mtime_ns;
+				n->content.gen++;
+			}
+		}
+		pthread_mutex_unlock(&m->lock);
+	}
+	sbuf_release(&coll);
+	sbuf_release(&id);
+	return r;
+}
+
+void content_drop(struct node *n)
+{
+	if (n->kind != NODE_OBJECT || !n->content.loaded)
+		return;
+	tmpfile_release(&n->content.data);
+	n->content.loaded = false;
+	n->content.dirty = false;
+	n->content.written = false;
+	n->content.gen++;
+}
+
+static void changed(struct node *n)
+{
+	n->content.dirty = true;
+	n->content.gen++;
+	n->content.mtime_ns = now_ns();
+	if (n->kind == NODE_TEMP)
+		n->attr.mtime_ns = n->attr.ctime_ns = n->content.mtime_ns;
+	if (n->hold)
+		n->hold->modified = true;
+}
+
+int content_write(struct mount *m, struct node *n, const struct actor *a,
+		  const char *buf, size_t len, off_t off)
+{
+	int r;
+
+	(void)m;
+	if (!n->content.loaded)
+		return -EAGAIN;
+	r = tmpfile_write(&n->content.data, buf, len, off);
+	if (r < 0)
+		return r;
+	changed(n);
+	n->content.written = true;
+	n->content.writer = *a;
+	/* A write after utimens() sets the time again, as on any file. */
+	n->attr.set &= ~(unsigned)AGS_ATTR_MTIME;
+	return 0;
+}
+
+int content_truncate(struct mount *m, struct node *n, off_t len)
+{
+	int r;
+
+	(void)m;
+	if (!n->content.loaded) {
+		/* Cutting to nothing needs no body. */
+		if (len != 0 || n->kind != NODE_OBJECT)
+			return -EAGAIN;
+		n->content.data.limit = max_body(m);
+		n->content.loaded = true;
+	}
+	r = tmpfile_truncate(&n->content.data, len);
+	if (r < 0)
+		return r;
+	changed(n);
+	return 0;
+}
+
+int body_check(struct mount *m, const char *coll, const char *fname,
+	       const char *body, size_t len, struct sbuf *why)
+{
+	struct json_error e;
+
+	if (len > max_body(m)) {
+		sbuf_addf(why,
+			  "cannot store %s/%s: the body is %zu bytes, more "
+			  "than the store's limit of %zu",
+			  coll, fname, len, max_body(m));
+		return -EFBIG;
+	}
+	if (json_check(body, len, &e) < 0) {
+		sbuf_addf(why,
+			  "cannot store %s/%s: invalid JSON at line %u, column "
+			  "%u: %s",
+			  coll, fname, e.line, e.column, e.reason);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void refusal_record(struct mount *m, ags_store *s, const struct actor *a,
+		    const char *op, const char *coll, const char *id,
+		    size_t size, const char *why)
+{
+	int r = actor_apply(s, a);
+
+	if (r == 0)
+		r = ags_audit_refusal(s, op, coll, id, (int64_t)size, why);
+	mount_log(m, LOG_WARNING, "%s (refused for %s, pid %d, uid %u)", why,
+		  a->comm, (int)a->pid, (unsigned)a->uid);
+	if (r < 0)
+		mount_log(m, LOG_ERR, "cannot audit the refusal of %s/%s: %s",
+			  coll, id, ags_errmsg(s));
+}
+
+int attrs_apply(ags_store *s, const char *coll, const char *id,
+		const struct mattr *at, const struct ags_object *cur)
+{
+	struct ags_attr want = cur->attr;
+	unsigned mask = 0;
+
+	if ((at->set & AGS_ATTR_MODE) && (at->mode & 07777) != cur->attr.mode) {
+		want.mode = at->mode & 07777;
+		mask |= AGS_ATTR_MODE;
+	}
+	if ((at->set & AGS_ATTR_UID) && at->uid != cur->attr.uid) {
+		want.uid = at->uid;
+		mask |= AGS_ATTR_UID;
+	}
+	if ((at->set & AGS_ATTR_GID) && at->gid != cur->attr.gid) {
+		want.gid = at->gid;
+		mask |= AGS_ATTR_GID;
+	}
+	if ((at->set & AGS_ATTR_MTIME) && at->mtime_ns != cur->attr.mtime_ns) {
+		want.mtime_ns = at->mtime_ns;
+		mask |= AGS_ATTR_MTIME;
+	}
+	if (!mask)
+		return 0;
+	return ags_object_set_attr(s, coll, id, &want, mask);
+}
+
+/* What a commit works from: a copy taken under the lock. */
+struct snapshot {
+	struct sbuf coll, fname, id, body;
+	struct actor writer;
+	struct mattr attr;
+	uint64_t gen;
+	int64_t number;
+	enum node_kind kind;
+	bool hidden; /* a TEMP over an object hidden by a rename */
+};
+
+static void snapshot_release(struct snapshot *sn)
+{
+	sbuf_release(&sn->coll);
+	sbuf_release(&sn->fname);
+	sbuf_release(&sn->id);
+	sbuf_release(&sn->body);
+}
+
+/* Does @n have written bytes a commit should store? Lock held. */
+static bool wants_commit(struct node *n)
+{
+	const struct content *c = &n->content;
+
+	if (!c->loaded || !c->dirty || !c->written)
+		return false;
+	if (n->kind == NODE_OBJECT)
+		return !n->gone;
+	/* A new file under an object's name; other temporary files are
+	 * never stored. */
+	return n->kind == NODE_TEMP && n->linked &&
+	       n->parent->kind == NODE_COLLECTION &&
+	       name_is_object_file(n->name);
+}
+
+static int snapshot_take(struct mount *m, struct node *n, struct snapshot *sn)
+{
+	struct entry *e;
+	int r;
+
+	r = sbuf_adds(&sn->coll, n->parent->name);
+	if (r == 0)
+		r = sbuf_adds(&sn->fname, n->name);
+	if (r == 0)
+		r = node_object_id(n, &sn->id);
+	if (r == 0)
+		r = sbuf_add(&sn->body, n->content.data.data,
+			     n->content.data.len);
+	sn->writer = n->content.writer;
+	sn->attr = n->attr;
+	sn->gen = n->content.gen;
+	sn->number = n->number;
+	sn->kind = n->kind;
+	e = n->kind == NODE_TEMP ? entry_find(m, n->parent, n->name) : NULL;
+	sn->hidden = e && e->holder;
+	return r;
+}
+
+/* Put back what the store holds: the committed body of an object (read
+ * again on next use), nothing for a file that never held valid JSON. */
+static void content_reset(struct node *n, uint64_t gen)
+{
+	if (n->content.gen != gen)
+		return; /* written again meanwhile: that is the next commit's */
+	if (n->kind == NODE_OBJECT) {
+		content_drop(n);
+		return;
+	}
+	tmpfile_truncate(&n->content.data, 0);
+	n->content.dirty = false;
+	n->content.written = false;
+	n->content.gen++;
+}
+
+/* Store an existing object's new body, compare-and-set against the version
+ * of the object this node is, so that a body never lands on another object
+ * that took the name meanwhile. */
+static int commit_object(struct mount *m, ags_store *s, struct node *n,
+			 const struct snapshot *sn)
+{
+	struct ags_object cur;
+	int64_t version;
+	int tries, r;
+
+	for (tries = 0; tries < COMMIT_TRIES; tries++) {
+		r = ags_object_get(s, sn->coll.buf, sn->id.buf, 0, false, &cur);
+		if (r == -ENOENT || (r == 0 && cur.number != sn->number)) {
+			mount_log(m, LOG_WARNING,
+				  "cannot store %s/%s: another process removed "
+				  "or replaced it while it was open here; what "
+				  "was written to this file is not stored",
+				  sn->coll.buf, sn->fname.buf);
+			pthread_mutex_lock(&m->lock);
+			node_set_gone(m, n);
+			pthread_mutex_unlock(&m->lock);
+			return -ESTALE;
+		}
+		if (r < 0)
+			return r;
+		version = cur.version;
+		r = ags_store_begin(s);
+		if (r < 0)
+			return r;
+		r = ags_object_put(s, NULL, sn->coll.buf, sn->id.buf,
+				   sn->body.buf, sn->body.len, version);
+		if (r == 0 && sn->attr.set) {
+			r = ags_object_get(s, sn->coll.buf, sn->id.buf, 0,
+					   false, &cur);
+			if (r == 0)
+				r = attrs_apply(s, sn->coll.buf, sn->id.buf,
+						&sn->attr, &cur);
+		}
+		if (r == 0)
+			return ags_store_commit(s);
+		ags_store_rollback(s);
+		if (r != -ESTALE)
+			return r;
+	}
+	return -EBUSY;
+}
+
+/* Store the first valid body of a new file (or of a file re-created over a
+ * hidden object, which makes it an update of that object), then make the
+ * node that object's. */
+static int commit_new(struct mount *m, ags_store *s, struct node *n,
+		      const struct snapshot *sn)
+{
+	struct ags_object cur;
+	struct entry *e;
+	int r;
+
+	r = ags_store_begin(s);
+	if (r < 0)
+		return r;
+	r = ags_object_put(s, NULL, sn->coll.buf, sn->id.buf, sn->body.buf,
+			   sn->body.len, AGS_VERSION_ANY);
+	if (r == 0)
+		r = ags_object_get(s, sn->coll.buf, sn->id.buf, 0, false, &cur);
+	if (r == 0)
+		r = attrs_apply(s, sn->coll.buf, sn->id.buf, &sn->attr, &cur);
+	if (r == 0)
+		r = ags_store_commit(s);
+	else
+		ags_store_rollback(s);
+	if (r < 0)
+		return r;
+
+	pthread_mutex_lock(&m->lock);
+	/* The object the rename hid is updated now: its holder becomes a
+	 * plain temporary file (vim's backup, about to be removed). */
+	e = entry_find(m, n->parent, n->name);
+	if (e && e->holder)
+		node_drop_hold(m, e->holder);
+	if (n->kind == NODE_TEMP && n->linked)
+		r = node_temp_to_object(m, n, n->parent, sn->fname.buf,
+					cur.number);
+	pthread_mutex_unlock(&m->lock);
+	return r;
+}
+
+static bool passing(int r)
+{
+	return r == -EBUSY || r == -ENOSPC || r == -EIO || r == -ENOMEM;
+}
+
+int content_commit(struct mount *m, struct node *n, bool *ret_inval)
+{
+	struct snapshot sn = { .coll = SBUF_INIT,
+			       .fname = SBUF_INIT,
+			       .id = SBUF_INIT,
+			       .body = SBUF_INIT };
+	struct sbuf why = SBUF_INIT;
+	ags_store *s;
+	int r;
+
+	pthread_mutex_lock(&m->lock);
+	if (!wants_commit(n)) {
+		pthread_mutex_unlock(&m->lock);
+		return 0;
+	}
+	r = snapshot_take(m, n, &sn);
+	pthread_mutex_unlock(&m->lock);
+	if (r < 0)
+		goto done;
+	s = mount_store(m);
+	if (!s) {
+		r = -EIO;
+		goto done;
+	}
+
+	r = body_check(m, sn.coll.buf, sn.fname.buf, sn.body.buf, sn.body.len,
+		       &why);
+	if (r == 0) {
+		r = actor_apply(s, &sn.writer);
+		if (r == 0)
+			r = sn.kind == NODE_OBJECT ? commit_object(m, s, n, &sn)
+						   : commit_new(m, s, n, &sn);
+		/* The library's own checks, should they ever be stricter. */
+		if (r == -EINVAL || r == -EFBIG)
+			sbuf_adds(&why, ags_errmsg(s));
+	}
+	if (r == -EINVAL || r == -EFBIG) {
+		refusal_record(m, s, &sn.writer,
+			       sn.kind == NODE_OBJECT || sn.hidden ? "update"
+								   : "create",
+			       sn.coll.buf, sn.id.buf, sn.body.len, why.buf);
+		pthread_mutex_lock(&m->lock);
+		content_reset(n, sn.gen);
+		pthread_mutex_unlock(&m->lock);
+		*ret_inval = true;
+		goto done;
+	}
+	if (r < 0) {
+		if (r != -ESTALE)
+			mount_log(m, LOG_ERR, "cannot store %s/%s: %s%s",
+				  sn.coll.buf, sn.fname.buf, ags_errmsg(s),
+				  passing(r) ? "; kept in memory to retry"
+					     : "");
+		if (!passing(r)) {
+			pthread_mutex_lock(&m->lock);
+			content_reset(n, sn.gen);
+			pthread_mutex_unlock(&m->lock);
+			*ret_inval = true;
+		}
+		goto done;
+	}
+	pthread_mutex_lock(&m->lock);
+	if (n->content.gen == sn.gen) {
+		n->content.dirty = false;
+		n->content.written = false;
+	}
+	n->attr.set = 0;
+	pthread_mutex_unlock(&m->lock);
+done:
+	snapshot_release(&sn);
+	sbuf_release(&why);
+	return r;
+}

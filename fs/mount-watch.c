@@ -1,0 +1,290 @@
+/* mount-watch.c: changes made by other processes (the CLI, another mount,
+ * programs using the library) show in the mount within a second. A thread
+ * polls the audit log's last sequence number every WATCH_INTERVAL_MS; for
+ * each new row it drops the kernel's cached entries, attributes and pages
+ * of exactly the names and objects the row changed, and follows objects and
+ * collections that were renamed. While the store is unchanged the kernel
+ * keeps its caches. Our own changes come back as rows too: dropping caches
+ * we have just filled costs a re-read, never a wrong answer. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mount.h"
+#include "names-int.h"
+
+#define WATCH_INTERVAL_MS 250
+#define WATCH_BATCH 256
+
+/* One audit row's names, copied out of the store's callback. */
+struct change {
+	char *coll, *id, *from_coll, *from_id;
+	bool attrs; /* setattr: only attributes changed */
+};
+
+struct changes {
+	struct change *v;
+	size_t n, alloc;
+	int64_t last_seq;
+};
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static int take_row(void *ctx, const struct ags_audit_row *row)
+{
+	struct changes *cs = ctx;
+	struct change *c, *grown;
+
+	cs->last_seq = row->seq;
+	if (row->error || !row->collection)
+		return 0; /* refused: nothing changed */
+	if (cs->n == cs->alloc) {
+		size_t n = cs->alloc ? cs->alloc * 2 : 64;
+
+		grown = realloc(cs->v, n * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		cs->v = grown;
+		cs->alloc = n;
+	}
+	c = &cs->v[cs->n];
+	memset(c, 0, sizeof(*c));
+	c->coll = strdup(row->collection);
+	c->id = dup_or_null(row->id);
+	c->from_coll = dup_or_null(row->from_collection);
+	c->from_id = dup_or_null(row->from_id);
+	c->attrs = row->op && strcmp(row->op, "setattr") == 0;
+	if (!c->coll || (row->id && !c->id) ||
+	    (row->from_collection && !c->from_coll) ||
+	    (row->from_id && !c->from_id)) {
+		free(c->coll);
+		free(c->id);
+		free(c->from_coll);
+		free(c->from_id);
+		return -ENOMEM;
+	}
+	cs->n++;
+	return 0;
+}
+
+static void changes_release(struct changes *cs)
+{
+	size_t i;
+
+	for (i = 0; i < cs->n; i++) {
+		free(cs->v[i].coll);
+		free(cs->v[i].id);
+		free(cs->v[i].from_coll);
+		free(cs->v[i].from_id);
+	}
+	free(cs->v);
+}
+
+/* The node id the kernel knows a collection by, or 0. */
+static uint64_t collection_ino(struct mount *m, ags_store *s, const char *name)
+{
+	struct ags_collection c;
+	struct node *n;
+	uint64_t ino = 0;
+
+	if (ags_collection_get(s, name, &c) < 0)
+		return 0;
+	pthread_mutex_lock(&m->lock);
+	n = node_by_number(m, c.number);
+	if (n && n->kind == NODE_COLLECTION) {
+		/* Renamed by another process: follow it. */
+		if (strcmp(n->name, name) != 0)
+			node_rename(m, n, &m->nodes.root, name);
+		ino = n->ino;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return ino;
+}
+
+/* What one row asks of the kernel, gathered under the namespace lock and
+ * sent once no lock is held (see mount.h). */
+struct notes {
+	uint64_t dir[2]; /* drop the entry name[i] of directory dir[i] */
+	struct sbuf name[2];
+	uint64_t ino;	   /* drop attributes and pages of this node */
+	uint64_t attrs_of; /* drop only the attributes of this one */
+};
+
+static void notes_send(struct mount *m, struct notes *nt)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (nt->dir[i])
+			fuse_lowlevel_notify_inval_entry(m->se, nt->dir[i],
+							 nt->name[i].buf,
+							 nt->name[i].len);
+		sbuf_release(&nt->name[i]);
+	}
+	if (nt->ino)
+		fuse_lowlevel_notify_inval_inode(m->se, nt->ino, 0, 0);
+	if (nt->attrs_of)
+		fuse_lowlevel_notify_inval_inode(m->se, nt->attrs_of, -1, 0);
+}
+
+/* Follow the object now named @coll/@id (by number) to that name, and drop
+ * its clean buffer: another process changed it. Returns its node id. */
+static uint64_t follow_object(struct mount *m, ags_store *s, uint64_t dir,
+			      const char *coll, const char *id,
+			      const char *fname)
+{
+	struct ags_object obj;
+	struct node *n, *d;
+	uint64_t ino = 0;
+
+	if (ags_object_get(s, coll, id, 0, false, &obj) < 0)
+		return 0;
+	pthread_mutex_lock(&m->lock);
+	n = node_by_number(m, obj.number);
+	if (n && n->kind == NODE_OBJECT) {
+		d = dir ? node_find(m, dir) : NULL;
+		if (d && (n->parent != d || strcmp(n->name, fname) != 0))
+			node_rename(m, n, d, fname);
+		/* A buffer being written stays: its close decides. */
+		if (!n->content.dirty)
+			content_drop(n);
+		ino = n->ino;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return ino;
+}
+
+/* Gather what row @c changed: the kernel's names of the object (or
+ * collection) before and after, its attributes and pages. */
+static void gather(struct mount *m, ags_store *s, const struct change *c,
+		   struct notes *nt)
+{
+	uint64_t dir;
+
+	if (!c->id) {
+		nt->dir[0] = INO_ROOT;
+		sbuf_adds(&nt->name[0], c->coll);
+		if (c->from_coll) {
+			nt->dir[1] = INO_ROOT;
+			sbuf_adds(&nt->name[1], c->from_coll);
+		}
+		nt->ino = collection_ino(m, s, c->coll);
+		return;
+	}
+	dir = collection_ino(m, s, c->coll);
+	if (dir && name_encode_file(&nt->name[0], c->id, strlen(c->id)) == 0) {
+		nt->dir[0] = dir;
+		nt->ino = follow_object(m, s, dir, c->coll, c->id,
+					nt->name[0].buf);
+	}
+	if (c->from_id && c->from_coll &&
+	    name_encode_file(&nt->name[1], c->from_id, strlen(c->from_id)) == 0)
+		nt->dir[1] = collection_ino(m, s, c->from_coll);
+	/* The collection's count and time change with a create or remove. */
+	if (!c->attrs)
+		nt->attrs_of = dir;
+}
+
+static void apply(struct mount *m, ags_store *s, const struct change *c)
+{
+	struct notes nt = { .name = { SBUF_INIT, SBUF_INIT } };
+
+	/* Shared: no change of ours runs between reading the store and
+	 * following its numbers in the node table. */
+	pthread_rwlock_rdlock(&m->ns);
+	gather(m, s, c, &nt);
+	pthread_rwlock_unlock(&m->ns);
+	notes_send(m, &nt);
+}
+
+static void poll_once(struct mount *m, ags_store *s)
+{
+	struct ags_audit_filter f = { .limit = WATCH_BATCH };
+	struct changes cs;
+	int64_t last;
+	size_t i;
+	int r;
+
+	if (ags_audit_last_seq(s, &last) < 0 || last <= m->seen_seq)
+		return;
+	do {
+		memset(&cs, 0, sizeof(cs));
+		f.after_seq = m->seen_seq;
+		r = ags_audit_list(s, &f, take_row, &cs);
+		/* The store cannot be read while the store's callback runs:
+		 * act on the rows after the listing. */
+		for (i = 0; r == 0 && i < cs.n; i++)
+			apply(m, s, &cs.v[i]);
+		if (r == 0 && cs.last_seq > m->seen_seq)
+			m->seen_seq = cs.last_seq;
+		changes_release(&cs);
+	} while (r == 0 && m->seen_seq < last);
+}
+
+static void *watch_main(void *arg)
+{
+	struct mount *m = arg;
+	struct timespec until;
+	ags_store *s = mount_store(m);
+
+	pthread_mutex_lock(&m->watch_lock);
+	while (!m->stop) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += WATCH_INTERVAL_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&m->watch_cond, &m->watch_lock, &until);
+		if (m->stop)
+			break;
+		pthread_mutex_unlock(&m->watch_lock);
+		if (s)
+			poll_once(m, s);
+		else
+			s = mount_store(m);
+		pthread_mutex_lock(&m->watch_lock);
+	}
+	pthread_mutex_unlock(&m->watch_lock);
+	return NULL;
+}
+
+int watch_start(struct mount *m)
+{
+	ags_store *s = mount_store(m);
+	sigset_t all, old;
+	int r;
+
+	if (!s)
+		return -EIO;
+	r = ags_audit_last_seq(s, &m->seen_seq);
+	if (r < 0)
+		return r;
+	m->stop = false;
+	/* SIGTERM and SIGINT must reach a FUSE thread, whose blocking read
+	 * they interrupt so the loop sees the exit: the watcher blocks them
+	 * (a new thread inherits the mask). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	r = -pthread_create(&m->watch_thread, NULL, watch_main, m);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	m->watching = r == 0;
+	return r;
+}
+
+void watch_stop(struct mount *m)
+{
+	if (!m->watching)
+		return;
+	pthread_mutex_lock(&m->watch_lock);
+	m->stop = true;
+	pthread_cond_signal(&m->watch_cond);
+	pthread_mutex_unlock(&m->watch_lock);
+	pthread_join(m->watch_thread, NULL);
+	m->watching = false;
+}

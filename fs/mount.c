@@ -1,0 +1,283 @@
+/* mount.c: running the FUSE daemon: the session and its worker threads, one
+ * store handle per thread, the caller of each request, logging, and the
+ * orderly end that commits or refuses every pending change before the
+ * mountpoint goes away. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mount.h"
+
+/* Worker threads kept when idle: as many as the kernel sends requests in
+ * parallel, so threads (and their store handles) are not remade. */
+#define MOUNT_IDLE_THREADS 10
+
+void mount_log(struct mount *m, int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (m->foreground) {
+		struct sbuf line = SBUF_INIT;
+
+		/* One write per line, so threads do not interleave. */
+		sbuf_adds(&line, "agentstate mount: ");
+		sbuf_vaddf(&line, fmt, ap);
+		sbuf_addch(&line, '\n');
+		fputs(line.buf, stderr);
+		fflush(stderr);
+		sbuf_release(&line);
+	} else {
+		vsyslog(prio, fmt, ap);
+	}
+	va_end(ap);
+}
+
+static void store_destroy(void *p)
+{
+	ags_store_close(p);
+}
+
+ags_store *mount_store(struct mount *m)
+{
+	ags_store *s = pthread_getspecific(m->store_key);
+	char *msg = NULL;
+	int r;
+
+	if (s)
+		return s;
+	r = ags_store_open(&s, m->uri, &m->opts, &msg);
+	if (r < 0) {
+		mount_log(m, LOG_ERR, "cannot open the store: %s",
+			  msg ? msg : strerror(-r));
+		free(msg);
+		return NULL;
+	}
+	if (pthread_setspecific(m->store_key, s) != 0) {
+		ags_store_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* The process name of @pid, or "?" when it exited already. */
+static void read_comm(char *out, size_t size, int32_t pid)
+{
+	char path[64];
+	ssize_t n = -1;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fd = pid > 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	if (fd >= 0) {
+		n = read(fd, out, size - 1);
+		close(fd);
+	}
+	if (n <= 0) {
+		snprintf(out, size, "?");
+		return;
+	}
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\0'))
+		n--;
+	out[n] = '\0';
+}
+
+void actor_from_req(struct actor *out, fuse_req_t req)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+
+	out->uid = ctx->uid;
+	out->gid = ctx->gid;
+	out->pid = ctx->pid;
+	read_comm(out->comm, sizeof(out->comm), ctx->pid);
+}
+
+int actor_apply(ags_store *s, const struct actor *a)
+{
+	struct ags_actor actor = {
+		.uid = a->uid,
+		.gid = a->gid,
+		.pid = a->pid,
+		.comm = a->comm,
+		.origin = "fs",
+	};
+
+	return ags_store_set_actor(s, &actor);
+}
+
+/* ---- the end: commit or refuse what is pending --------------------------- */
+
+struct pending {
+	struct node **nodes;
+	size_t n, alloc;
+};
+
+static void collect_pending(void *ctx, struct node *n)
+{
+	struct pending *p = ctx;
+	struct node **grown;
+
+	if (!n->content.dirty || !n->content.written)
+		return;
+	if (p->n == p->alloc) {
+		p->alloc = p->alloc ? p->alloc * 2 : 16;
+		grown = realloc(p->nodes, p->alloc * sizeof(*grown));
+		if (!grown) {
+			p->alloc = p->n;
+			return;
+		}
+		p->nodes = grown;
+	}
+	p->nodes[p->n++] = node_ref(n);
+}
+
+/* Every file written since its last commit (open when the signal came, or
+ * whose commit failed for a passing reason) is committed or refused now.
+ * Objects a rename hid stay as the store holds them: a temporary file that
+ * held one vanishes at unmount, and so does the hiding, exactly as when the
+ * daemon is killed. */
+static void commit_pending(struct mount *m)
+{
+	struct pending p = { NULL, 0, 0 };
+	bool inval;
+	size_t i;
+	int r;
+
+	pthread_mutex_lock(&m->lock);
+	nodes_each(m, collect_pending, &p);
+	pthread_mutex_unlock(&m->lock);
+	for (i = 0; i < p.n; i++) {
+		inval = false;
+		pthread_rwlock_wrlock(&m->ns);
+		r = content_commit(m, p.nodes[i], &inval);
+		pthread_rwlock_unlock(&m->ns);
+		if (r < 0 && r != -EINVAL && r != -EFBIG)
+			mount_log(m, LOG_ERR,
+				  "lost the unstored changes to %s at unmount: "
+				  "%s",
+				  p.nodes[i]->name, strerror(-r));
+		pthread_mutex_lock(&m->lock);
+		node_unref(m, p.nodes[i]);
+		pthread_mutex_unlock(&m->lock);
+	}
+	free(p.nodes);
+}
+
+/* ---- setup ----------------------------------------------------------------- */
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int state_init(struct mount *m)
+{
+	pthread_rwlockattr_t ra;
+	int r;
+
+	m->start_ns = now_ns();
+	m->uid = getuid();
+	m->gid = getgid();
+	m->pool.cap = MOUNT_TEMP_CAP;
+	m->open_files.prev = m->open_files.next = &m->open_files;
+	m->open_dirs.prev = m->open_dirs.next = &m->open_dirs;
+	pthread_rwlockattr_init(&ra);
+	/* Writers must not starve behind a stream of lookups. */
+	pthread_rwlockattr_setkind_np(
+		&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&m->ns, &ra);
+	pthread_rwlockattr_destroy(&ra);
+	pthread_mutex_init(&m->lock, NULL);
+	pthread_mutex_init(&m->watch_lock, NULL);
+	pthread_cond_init(&m->watch_cond, NULL);
+	r = -pthread_key_create(&m->store_key, store_destroy);
+	if (r == 0)
+		r = nodes_init(m);
+	if (r == 0)
+		r = audit_view_init(&m->audit);
+	return r;
+}
+
+static void state_release(struct mount *m)
+{
+	ags_store_close(pthread_getspecific(m->store_key));
+	pthread_setspecific(m->store_key, NULL);
+	pthread_key_delete(m->store_key);
+	audit_view_release(&m->audit);
+	handles_release(m);
+	nodes_release(m);
+	pthread_cond_destroy(&m->watch_cond);
+	pthread_mutex_destroy(&m->watch_lock);
+	pthread_mutex_destroy(&m->lock);
+	pthread_rwlock_destroy(&m->ns);
+}
+
+int mount_run(struct mount *m, int argc, char **argv)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_loop_config cfg = { .clone_fd = 0,
+					.max_idle_threads =
+						MOUNT_IDLE_THREADS };
+	int r;
+
+	r = state_init(m);
+	if (r < 0) {
+		fprintf(stderr, "agentstate: cannot mount: %s\n", strerror(-r));
+		return r;
+	}
+	m->se = fuse_session_new(&args, &mount_ops, sizeof(mount_ops), m);
+	if (!m->se) {
+		/* libfuse printed why (an unknown option, usually). */
+		r = -EINVAL;
+		goto out_state;
+	}
+	if (fuse_set_signal_handlers(m->se) != 0) {
+		r = -EIO;
+		goto out_session;
+	}
+	if (fuse_session_mount(m->se, m->mountpoint) != 0) {
+		r = -EIO;
+		goto out_signals;
+	}
+	if (!m->foreground)
+		openlog("agentstate", LOG_PID, LOG_DAEMON);
+	/* The parent returns once the mount is in place, so a script can use
+	 * the mountpoint as soon as `agentstate mount` exits. */
+	fuse_daemonize(m->foreground);
+	mount_log(m, LOG_INFO, "serving %s at %s%s", m->uri, m->mountpoint,
+		  m->read_only ? " (read-only)" : "");
+
+	r = watch_start(m);
+	if (r < 0)
+		mount_log(m, LOG_WARNING,
+			  "cannot watch for changes by other processes: %s; "
+			  "they show after %g s",
+			  strerror(-r), MOUNT_TIMEOUT);
+	r = fuse_session_loop_mt(m->se, &cfg);
+	watch_stop(m);
+	commit_pending(m);
+	fuse_session_unmount(m->se);
+	mount_log(m, LOG_INFO, "unmounted %s", m->mountpoint);
+	if (r > 0)
+		r = 0; /* ended by a signal: an orderly end */
+out_signals:
+	fuse_remove_signal_handlers(m->se);
+out_session:
+	fuse_session_destroy(m->se);
+	m->se = NULL;
+out_state:
+	state_release(m);
+	if (!m->foreground)
+		closelog();
+	fuse_opt_free_args(&args);
+	return r;
+}

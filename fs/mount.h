@@ -1,0 +1,393 @@
+/* mount.h: what the files of the FUSE daemon share: the mount's state, the
+ * nodes the kernel knows (collections, objects, temporary files), their
+ * in-memory contents, and the helpers each concern exports to the others.
+ *
+ * The daemon uses libfuse's low-level API rather than the path-based one:
+ * the store names objects by (collection, id) and numbers them, the mount
+ * adds temporary files and hidden objects on top, and the low-level API lets
+ * us keep exactly that state per node, answer with the store's stable numbers
+ * as inode numbers, choose cache timeouts per reply, and invalidate precisely
+ * the kernel's entries and pages another process changed. The high-level API
+ * would keep a second path table of its own and can only invalidate inodes.
+ *
+ * Locking, outermost first:
+ * - ns (rwlock): taken shared by lookups and other reads of the namespace,
+ *   exclusively by every operation that changes the store or the names, so a
+ *   change and the node updates it implies are one step for the other
+ *   threads. SQLite admits one writer at a time anyway, so serialising the
+ *   daemon's own writers costs nothing.
+ * - lock (mutex): the node table, the overlay and every content buffer. It is
+ *   never held across a store call, and no lock at all is held while calling
+ *   fuse_lowlevel_notify_*, which can wait for the kernel's inode locks while
+ *   a worker needs ours to finish the request holding them.
+ */
+#ifndef AGS_MOUNT_H
+#define AGS_MOUNT_H
+
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "agentstate.h"
+#include "sbuf-int.h"
+#include "tmpfile.h"
+
+/* Node ids of the mount's own entries; the store's numbers start at 16. */
+#define INO_ROOT FUSE_ROOT_ID
+#define INO_CTL 2
+#define INO_AUDIT 3
+/* Temporary files, and nodes whose number is taken by another node, get ids
+ * from here up: far above any number the store hands out. */
+#define INO_TEMP_BASE (UINT64_C(1) << 62)
+
+#define CTL_NAME ".agentstate"
+#define AUDIT_NAME "audit.jsonl"
+
+/* Seconds the kernel may trust names and attributes. The watcher invalidates
+ * what other processes change within a quarter second; this bounds the
+ * staleness should a notification ever be lost. */
+#define MOUNT_TIMEOUT 1.0
+
+/* Memory all temporary files may hold together. */
+#define MOUNT_TEMP_CAP (64u << 20)
+
+/* A link of a doubly linked list with a sentinel head. */
+struct link {
+	struct link *prev, *next;
+};
+
+/* Who asked for an operation, as the kernel told us. */
+struct actor {
+	uint32_t uid;
+	uint32_t gid;
+	int32_t pid;
+	char comm[16]; /* /proc/PID/comm: the kernel caps it at 15 bytes */
+};
+
+enum node_kind {
+	NODE_ROOT,
+	NODE_CTL,   /* .agentstate */
+	NODE_AUDIT, /* .agentstate/audit.jsonl */
+	NODE_COLLECTION,
+	NODE_OBJECT, /* a stored object */
+	NODE_TEMP,   /* a file only in memory (temporary, or a new object
+			    file before its first valid JSON) */
+};
+
+/* The bytes of a regular file kept in memory: always for a temporary file,
+ * and for an object while it is open (the buffer its handles share). */
+struct content {
+	struct tmpfile data;
+	bool loaded;	     /* data holds the file's bytes */
+	bool dirty;	     /* data differs from what the store holds */
+	bool written;	     /* written since the last commit or reset;
+				truncation alone is never committed */
+	uint64_t gen;	     /* bumped by every change, so a commit knows
+				whether it covered the latest bytes */
+	int64_t mtime_ns;    /* last change of the bytes */
+	struct actor writer; /* who changed them last */
+};
+
+/* Attributes of a file that lives in memory, and those set explicitly on a
+ * file since its content was last committed (chmod, chown, utimens): they
+ * carry over to the object when the content is committed, as rsync, cp -a
+ * and tar set them on the file before its last close or rename. */
+struct mattr {
+	uint32_t mode; /* permission bits */
+	uint32_t uid;
+	uint32_t gid;
+	int64_t mtime_ns;
+	int64_t ctime_ns;
+	unsigned set; /* AGS_ATTR_* given explicitly */
+};
+
+/* A temporary file that was an object renamed to a temporary name (vim's
+ * x.json -> x.json~). See mount-names.c for the rule. */
+struct hold {
+	struct node *dir; /* the collection where the object's name is hidden
+			     (referenced) */
+	char *name;	  /* the object's file name, hidden there */
+	int64_t number;	  /* the object's store number */
+	bool modified;	  /* the temporary file changed since the rename */
+};
+
+struct node {
+	uint64_t ino;	/* the FUSE node id */
+	int64_t number; /* st_ino: the store's number, else ino */
+	enum node_kind kind;
+	struct node *parent; /* OBJECT/TEMP: the collection (referenced) */
+	char *name;	     /* file name in the parent */
+	uint64_t nlookup;    /* the kernel's references */
+	unsigned refs;	     /* operations in flight, children, holds */
+	unsigned opens;	     /* open file handles */
+	unsigned writers;    /* of those, opened for writing */
+	bool linked;	     /* TEMP: named in its directory */
+	bool gone;	     /* OBJECT/COLLECTION: removed or replaced */
+	struct content content;
+	struct mattr attr; /* TEMP: all of it; OBJECT: the explicit ones */
+	struct stat last;  /* last attributes answered, for a gone node */
+	struct hold *hold; /* TEMP standing for a hidden object */
+	struct node *next_ino, *next_num; /* hash chains */
+};
+
+/* One name in a collection that the overlay decides: a temporary file, or
+ * an object hidden while a temporary file holds it (or both, when the
+ * object's name was created anew). */
+struct entry {
+	struct node *dir; /* the collection (not referenced: its nodes are) */
+	char *name;
+	struct node *temp;   /* the file of this name, or NULL */
+	struct node *holder; /* the node holding the hidden object, or NULL */
+	struct entry *next;
+};
+
+struct node_table {
+	struct node **by_ino;	/* every node */
+	struct node **by_num;	/* OBJECT/COLLECTION nodes not gone */
+	struct entry **by_name; /* the overlay */
+	size_t nb_ino, n_ino, nb_num, n_num, nb_name, n_name;
+	uint64_t next_ino; /* next id from INO_TEMP_BASE */
+	struct node root, ctl, audit;
+};
+
+/* The .agentstate/audit.jsonl view: a sparse index from byte offsets to
+ * audit rows, so reads at any offset and an exact st_size cost one short
+ * scan, and memory grows by 16 bytes per AUDIT_STRIDE rows. */
+struct audit_mark {
+	int64_t after_seq; /* the rows from here on start ... */
+	uint64_t off;	   /* ... at this byte offset */
+};
+
+struct audit_view {
+	pthread_mutex_t lock;
+	bool ready;	     /* indexed at least once */
+	int64_t last_seq;    /* rows indexed up to this one */
+	uint64_t size;	     /* bytes of the rows indexed */
+	int64_t mtime_ns;    /* time of the last row */
+	unsigned since_mark; /* rows since the last mark */
+	struct audit_mark *marks;
+	size_t nmarks, amarks;
+};
+
+struct mount {
+	struct fuse_session *se;
+	char *uri; /* the store, absolute */
+	char *mountpoint;
+	struct ags_options opts; /* for each thread's handle */
+	bool read_only;
+	bool foreground;
+	pthread_key_t store_key; /* each worker's ags_store */
+	pthread_rwlock_t ns;
+	pthread_mutex_t lock;
+	struct node_table nodes;
+	struct tmpfile_pool pool; /* temporary files' memory */
+	struct audit_view audit;
+	struct link open_files; /* every struct handle, and every */
+	struct link open_dirs;	/* struct dirhandle: freed at the end if
+				     the kernel never released them */
+	int64_t start_ns;	/* times of the root and control area */
+	uint32_t uid, gid;	/* their owner: the daemon's user */
+	/* the watcher */
+	pthread_t watch_thread;
+	bool watching;
+	bool stop;
+	pthread_mutex_t watch_lock;
+	pthread_cond_t watch_cond;
+	int64_t seen_seq; /* audit rows acted on up to here */
+};
+
+/* ---- mount.c ------------------------------------------------------------ */
+
+/** Serve @m until unmounted or signalled, then commit or refuse every
+ * pending change. @return 0 or -errno (reported). */
+int mount_run(struct mount *m, int argc, char **argv);
+
+/** The calling thread's store handle, opened on first use. NULL (logged)
+ * when the store cannot be opened. */
+ags_store *mount_store(struct mount *m);
+
+/** Log one line: stderr in the foreground, syslog in the background. */
+void mount_log(struct mount *m, int prio, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/** The caller of @req, with its process name read from /proc. */
+void actor_from_req(struct actor *out, fuse_req_t req);
+
+/** Make @a the actor of the next changes on @s, with origin "fs". */
+int actor_apply(ags_store *s, const struct actor *a);
+
+/* ---- mount-node.c: the node table and the overlay (lock held) ---------- */
+
+int nodes_init(struct mount *m);
+void nodes_release(struct mount *m);
+
+/** The node of a kernel node id, or NULL. */
+struct node *node_find(struct mount *m, uint64_t ino);
+/** node_find() and node_ref() under the lock (called without it). */
+struct node *node_get(struct mount *m, uint64_t ino);
+/** node_unref() under the lock (called without it). */
+void node_put(struct mount *m, struct node *n);
+/** The live (not gone) OBJECT or COLLECTION node of a store number. */
+struct node *node_by_number(struct mount *m, int64_t number);
+/** Take a reference on @n so it outlives the lock being dropped. */
+struct node *node_ref(struct node *n);
+/** Drop a reference; frees the node when nothing holds it any more. */
+void node_unref(struct mount *m, struct node *n);
+/** The kernel forgot @n nlookup times. */
+void node_forget(struct mount *m, struct node *n, uint64_t nlookup);
+/** Free the node if nothing holds it (after its state changed). */
+void node_maybe_free(struct mount *m, struct node *n);
+
+/** The node of a stored collection or object, made if needed, named
+ * @name in @parent (a moved object's node is renamed). @return NULL on
+ * allocation failure. */
+struct node *node_of_collection(struct mount *m, const char *name,
+				int64_t number);
+struct node *node_of_object(struct mount *m, struct node *parent,
+			    const char *name, int64_t number);
+/** A new temporary file named @name in @dir. */
+struct node *node_new_temp(struct mount *m, struct node *dir, const char *name);
+
+/** Rename @n (a collection, object or linked temporary file). -ENOMEM
+ * leaves it unchanged. */
+int node_rename(struct mount *m, struct node *n, struct node *dir,
+		const char *name);
+/** An object's or collection's store entry no longer is this node's. */
+void node_set_gone(struct mount *m, struct node *n);
+/** A temporary file is no longer named (unlink, or replaced by rename). */
+void node_unlink_temp(struct mount *m, struct node *n);
+/** A temporary file became the object @number named @name in @dir (its
+ * content committed, or a held object renamed back). Releases its hold. */
+int node_temp_to_object(struct mount *m, struct node *n, struct node *dir,
+			const char *name, int64_t number);
+/** Let go of what a temporary file holds: the hidden object shows again
+ * (or stays removed, when the removal was committed). */
+void node_drop_hold(struct mount *m, struct node *n);
+/** Swap the identities (store number and name) of two object nodes, after
+ * RENAME_EXCHANGE swapped their bodies in the store and the kernel swapped
+ * its entries. */
+void node_swap_objects(struct mount *m, struct node *a, struct node *b);
+/** Swap the names of two linked temporary files (RENAME_EXCHANGE). */
+void node_swap_temps(struct mount *m, struct node *a, struct node *b);
+/** An object node became a temporary file named @name in @dir. */
+int node_object_to_temp(struct mount *m, struct node *n, struct node *dir,
+			const char *name);
+
+/** The overlay's entry for @name in @dir, or NULL. */
+struct entry *entry_find(struct mount *m, struct node *dir, const char *name);
+/** Hide the object named @name in @dir behind @holder. */
+int entry_hide(struct mount *m, struct node *dir, const char *name,
+	       struct node *holder);
+/** Show the object named @name in @dir again. */
+void entry_unhide(struct mount *m, struct node *dir, const char *name);
+/** Call @cb for every temporary file in @dir (for readdir). */
+int entries_each(struct mount *m, struct node *dir,
+		 int (*cb)(void *ctx, struct node *temp), void *ctx);
+/** Does @dir hold temporary files? */
+bool entries_any(struct mount *m, struct node *dir);
+/** Call @cb for every node (for the final commit at unmount). */
+void nodes_each(struct mount *m, void (*cb)(void *ctx, struct node *n),
+		void *ctx);
+
+/** The collection name and object id of an OBJECT/TEMP node's name
+ * (appended to the buffers). @return 0, or -EINVAL when the name is not
+ * an object file name. */
+int node_object_id(const struct node *n, struct sbuf *id);
+
+/* ---- mount-buffer.c: contents of regular files ------------------------- */
+
+/** Make sure an object's content is in memory (reading the store).
+ * Called without the lock. @return 0 or -errno. */
+int content_load(struct mount *m, struct node *n);
+/** Drop a clean object content (nothing open any more, or another process
+ * changed the object). Lock held. */
+void content_drop(struct node *n);
+/** write() into a node's content. Lock held. */
+int content_write(struct mount *m, struct node *n, const struct actor *a,
+		  const char *buf, size_t len, off_t off);
+/** Truncate a node's content (O_TRUNC, ftruncate). Lock held. */
+int content_truncate(struct mount *m, struct node *n, off_t len);
+
+/** Commit @n's content if it was written since its last commit: validate,
+ * store with its audit row, or refuse (audited, logged, content reset to
+ * what the store holds). ns held exclusively, lock not held.
+ * @ret_inval is set when the kernel's cache of the file must be dropped
+ * (after the locks are released). @return 0 or -errno (EINVAL, EFBIG for
+ * refusals; store errors leave the content pending). */
+int content_commit(struct mount *m, struct node *n, bool *ret_inval);
+
+/** Check @len bytes as the body of @coll/@fname; on failure set @why to
+ * "cannot store C/F: invalid JSON at line L, column C: ..." and return
+ * -EINVAL or -EFBIG. */
+int body_check(struct mount *m, const char *coll, const char *fname,
+	       const char *body, size_t len, struct sbuf *why);
+/** Record a refused change: audit row (actor @a) and a log line. */
+void refusal_record(struct mount *m, ags_store *s, const struct actor *a,
+		    const char *op, const char *coll, const char *id,
+		    size_t size, const char *why);
+/** Apply the explicit attributes @at to the stored object, where they
+ * differ from @cur. Inside the caller's transaction. */
+int attrs_apply(ags_store *s, const char *coll, const char *id,
+		const struct mattr *at, const struct ags_object *cur);
+
+/* ---- mount-names.c: changes of names ------------------------------------ */
+
+void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+	       struct fuse_file_info *fi);
+void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+	      dev_t rdev);
+void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);
+void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
+void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name);
+void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+	       fuse_ino_t newparent, const char *newname, unsigned int flags);
+
+/** Open a new handle on @n (reference and open count taken). */
+struct handle *handle_new(struct mount *m, struct node *n, int flags,
+			  fuse_req_t req);
+/** Undo handle_new() for a reply the kernel never received. */
+void handle_drop(struct mount *m, struct handle *h);
+/** Free the handles the kernel did not release before the end. */
+void handles_release(struct mount *m);
+
+/* ---- mount-ops.c: the rest of the callbacks ----------------------------- */
+
+extern const struct fuse_lowlevel_ops mount_ops;
+
+/** Fill the attributes of @n (store read without the lock). */
+int node_stat(struct mount *m, struct node *n, struct stat *st);
+/** How long the kernel may keep @n's attributes. */
+double attr_timeout(const struct node *n);
+/** Reply to a lookup-like request with @n (counts the kernel reference). */
+void reply_entry(struct mount *m, fuse_req_t req, struct node *n,
+		 const struct stat *st);
+
+/* An open file. */
+struct handle {
+	struct link link;    /* in mount.open_files */
+	struct node *node;   /* referenced */
+	struct actor opener; /* release arrives without a caller */
+	struct actor writer; /* the last process that wrote through it */
+	bool writable;
+};
+
+/* ---- mount-audit.c ------------------------------------------------------ */
+
+int audit_view_init(struct audit_view *v);
+void audit_view_release(struct audit_view *v);
+/** Index rows written since the last call. @return 0 or -errno. */
+int audit_view_refresh(struct audit_view *v, ags_store *s);
+/** Append to @out up to @size bytes of the JSON Lines from @off. */
+int audit_view_read(struct audit_view *v, ags_store *s, struct sbuf *out,
+		    uint64_t off, size_t size);
+
+/* ---- mount-watch.c ------------------------------------------------------ */
+
+/** Start polling the audit log for changes made by other processes. */
+int watch_start(struct mount *m);
+/** Stop and join the watcher. */
+void watch_stop(struct mount *m);
+
+#endif

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The daemon's life: `agentstate mount` goes to the background once the
+# mount serves, `agentstate umount` ends it; errors are reported before it
+# goes; SIGTERM and SIGINT commit or refuse what open files hold, nothing
+# half-written, and the daemon exits 0.
+. "$(dirname "$0")/mount-lib.sh"
+
+seed_store
+
+# ---- errors come to the terminal, before the background
+fails 1 'no such file' "mount of a store that does not exist" \
+	"$AGS" --store "$TMP/none.db" mount "$MNT"
+fails 1 'cannot mount at' "mount on a missing directory" \
+	"$AGS" mount "$TMP/nowhere"
+fails 2 'unknown .-o sync=maybe.' "a bad sync option" \
+	"$AGS" mount "$MNT" -o sync=maybe
+fails 2 'missing MOUNTPOINT' "no mountpoint" "$AGS" mount
+run "$AGS" mount --help
+like "$out" 'temporary file' "mount --help documents temporary files"
+
+# ---- the background daemon
+run "$AGS" mount "$MNT"
+is "$rc" 0 "mount goes to the background"
+ok "the mount serves when the command returns" mountpoint -q "$MNT"
+is "$(cat "$MNT/c/x.json")" '{"n": 1}' "and reads"
+echo '{"n": 2}' >"$MNT/c/x.json"
+is "$("$AGS" get c x)" '{"n": 2}' "and writes"
+run "$AGS" umount "$MNT"
+is "$rc" 0 "umount"
+ok "unmounts" eventually 5000 '! mountpoint -q "$MNT"'
+fails 1 'cannot unmount|not found|not mounted|Invalid argument' \
+	"umount of what is not mounted" "$AGS" umount "$MNT"
+
+# ---- sync=full
+run "$AGS" mount "$MNT" -o sync=full
+echo '{"n": 3}' >"$MNT/c/x.json"
+is "$("$AGS" get c x)" '{"n": 3}' "sync=full writes"
+"$AGS" umount "$MNT"
+eventually 5000 '! mountpoint -q "$MNT"'
+
+# hold_open BODY: a process that writes BODY into x.json and keeps the file
+# open until killed; its pid in $holder.
+hold_open() {
+	"$PY" -c '
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_TRUNC)
+os.write(fd, sys.argv[2].encode())
+open(sys.argv[3], "w").close()
+time.sleep(60)' "$MNT/c/x.json" "$1" "$TMP/ready" &
+	holder=$!
+	eventually 5000 '[ -e "$TMP/ready" ]'
+	rm -f "$TMP/ready"
+}
+
+# stop_daemon SIGNAL: signal the foreground daemon, wait for its end.
+stop_daemon() {
+	kill -"$1" "$MOUNT_PID"
+	wait "$MOUNT_PID"
+	mount_rc=$?
+	MOUNT_PID=
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+}
+
+# ---- SIGTERM commits what an open file holds
+mount_store
+hold_open '{"n": 4}'
+is "$("$AGS" get c x)" '{"n": 3}' "a write not yet closed is not committed"
+stop_daemon TERM
+is "$mount_rc" 0 "SIGTERM: the daemon exits 0"
+is "$("$AGS" get c x)" '{"n": 4}' "SIGTERM: the open file's valid JSON is committed"
+ok "SIGTERM: the mount is gone" eventually 5000 '! mountpoint -q "$MNT"'
+
+# ---- SIGINT refuses what is not valid. A shell starts background jobs
+# with SIGINT ignored, which the daemon respects; undo that for this one.
+"$PY" -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execv(sys.argv[1], sys.argv[1:])' "$AGS" mount "$MNT" -f >>"$MOUNT_LOG" 2>&1 &
+MOUNT_PID=$!
+wait_for 10 mountpoint -q "$MNT"
+hold_open '{"n": 5'
+stop_daemon INT
+is "$mount_rc" 0 "SIGINT: the daemon exits 0"
+is "$("$AGS" get c x)" '{"n": 4}' "SIGINT: half-written JSON is not committed"
+like "$(last_field error)" 'invalid JSON' "SIGINT: it is refused, audited"
+like "$(cat "$MOUNT_LOG")" 'cannot store c/x.json' "and logged"
+ok "SIGINT: the mount is gone" eventually 5000 '! mountpoint -q "$MNT"'
+
+done_testing

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Invalid JSON written every way — a redirection, Python's close() and
+# fsync(), vim, sed -i, mv of an invalid temporary file, truncate(1) — is
+# refused: the tool sees EINVAL, the object keeps its last committed body
+# (and the mount shows it again), the refusal is in the audit log with file,
+# line and column, and in the daemon's log. Truncation alone is never
+# committed, a new file never holding valid JSON never becomes an object,
+# and a body over the limit gets EFBIG.
+. "$(dirname "$0")/mount-lib.sh"
+
+seed_store
+mount_store
+X=$MNT/c/x.json
+BODY='{"n": 1}'
+
+# refused HOW: the checks after a refused save of x.
+refused() {
+	is "$("$AGS" get c x)" "$BODY" "$1: the object keeps its body"
+	is "$(version_of c x)" 1 "$1: no new version"
+	is "$(cat "$X")" "$BODY" "$1: the file shows the stored body again"
+	is "$(last_field error | grep -c 'c/x.json: invalid JSON at line [0-9]*, column [0-9]*')" 1 \
+		"$1: the refusal is audited with file, line and column"
+	is "$(last_field collection)/$(last_field id)/$(last_field new_version)" \
+		c/x/null "$1: for that object, changing nothing"
+}
+
+run sh -c "/bin/echo '{\"n\": 2' >'$X'"
+is "$rc" 1 "a redirection of invalid JSON: the writer fails"
+like "$err" 'Invalid argument' "with EINVAL at close"
+refused redirect
+is "$(last_field comm)" echo "audited with the writing tool"
+is "$(last_field error)" \
+	"cannot store c/x.json: invalid JSON at line 2, column 1: unexpected end of input" \
+	"the message says what, where and why"
+like "$(cat "$MOUNT_LOG")" 'cannot store c/x.json: invalid JSON at line 2, column 1' \
+	"and the daemon logs it"
+
+run "$PY" - "$X" <<'PY'
+import sys
+f = open(sys.argv[1], "w")
+f.write('{"n": NaN}')
+try:
+    f.close()
+except OSError as e:
+    print(e.errno)
+PY
+is "$out" 22 "python: close() raises EINVAL"
+refused python
+
+run "$PY" - "$X" <<'PY'
+import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_TRUNC)
+os.write(fd, b'{"n": 1,}')
+try:
+    os.fsync(fd)
+except OSError as e:
+    print(e.errno)
+os.close(fd)
+PY
+is "$out" 22 "python: fsync() raises EINVAL"
+refused fsync
+
+run sed -i 's/1/1 1/' "$X"
+isnt "$rc" 0 "sed -i writing invalid JSON fails"
+like "$err" 'Invalid argument' "with EINVAL"
+refused sed
+is "$(ls "$MNT/c")" x.json "sed's temporary file is gone"
+
+run vim -Nu NONE -i NONE -es -c 'set backupskip=' -c 's/1/[/' -c wq "$X"
+isnt "$rc" 0 "vim writing invalid JSON fails"
+refused vim
+is "$(last_field comm)" vim "audited with vim"
+
+printf '{"n": 2}}' >"$TMP/bad.json"
+cp "$TMP/bad.json" "$MNT/c/bad.tmp"
+run mv "$MNT/c/bad.tmp" "$X"
+is "$rc" 1 "mv of an invalid temporary file onto the object fails"
+refused mv
+is "$(cat "$MNT/c/bad.tmp")" '{"n": 2}}' "the temporary file is still there"
+rm "$MNT/c/bad.tmp"
+
+run "$PY" -c 'import os, sys
+try:
+    os.truncate(sys.argv[1], 3)
+except OSError as e:
+    print(e.errno)' "$X"
+is "$out" 22 "truncate(2) of a closed file to invalid JSON: EINVAL"
+refused truncate
+
+# ---- truncation alone is never committed
+rows=$(audit_rows)
+: >"$X"
+is "$("$AGS" get c x)" "$BODY" "O_TRUNC and close: nothing committed"
+is "$(cat "$X")" "$BODY" "the file shows the body again"
+is "$(audit_rows)" "$rows" "and nothing audited"
+"$PY" - "$X" <<'PY'
+import os, sys
+with open(sys.argv[1], "r+") as f:
+    f.truncate(0)
+PY
+is "$("$AGS" get c x)/$(audit_rows)" "$BODY/$rows" "ftruncate and close: nothing either"
+truncate -s 3 "$X"
+is "$("$AGS" get c x)/$(audit_rows)" "$BODY/$rows" "truncate(1), through a file descriptor: nothing either"
+is "$(cat "$X")" "$BODY" "the file shows the body"
+
+# ---- a new file without valid JSON never becomes an object
+touch "$MNT/c/new.json"
+ok "touch makes an empty file" [ -f "$MNT/c/new.json" ] && [ ! -s "$MNT/c/new.json" ]
+run "$AGS" get c new
+is "$rc" 1 "that is no object"
+run sh -c "/bin/echo 'not json' >'$MNT/c/new.json'"
+is "$rc" 1 "writing invalid JSON into it fails"
+is "$(last_field op)/$(last_field id)" create/new "audited as a refused create"
+is "$(stat -c %s "$MNT/c/new.json")" 0 "it is an empty file again"
+echo '{"new": true}' >"$MNT/c/new.json"
+is "$("$AGS" get c new)" '{"new": true}' "valid JSON makes it an object"
+is "$(version_of c new)" 1 "version 1"
+touch "$MNT/c/gone.json"
+remount
+ok "a file that never held JSON is gone after a remount" [ ! -e "$MNT/c/gone.json" ]
+
+# ---- too large
+run "$PY" - "$MNT/c/big.json" <<'PY'
+import sys
+body = b'{"a": "' + b"x" * (17 << 20) + b'"}'
+try:
+    with open(sys.argv[1], "wb") as f:
+        f.write(body)
+except OSError as e:
+    print(e.errno)
+PY
+is "$out" 27 "a body over the limit: EFBIG"
+run "$AGS" get c big
+is "$rc" 1 "nothing stored"
+run sh -c "head -c 20000000 /dev/zero >'$X'"
+like "$err" 'too large' "an object's buffer stops at the limit too"
+is "$("$AGS" get c x)" "$BODY" "the object is unchanged"
+
+unmount_store
+is "$mount_rc" 0 "the daemon exits 0 after unmount"
+done_testing
