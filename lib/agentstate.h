@@ -336,7 +336,7 @@ struct ags_export_options {
 	bool raw;			/* stored bytes, not the pretty form */
 	enum ags_at at;
 	int64_t at_value;	  /* a seq, or ns since the epoch */
-	bool no_sync;		  /* skip the final syncfs() (benchmarks) */
+	bool no_sync;		  /* do not flush the files at the end */
 	ags_progress_cb progress; /* may be NULL; counts objects */
 	void *ctx;
 };
@@ -357,9 +357,11 @@ struct ags_export_result {
  * read transaction) and is incremental: a file whose content would not
  * change is not rewritten, files of objects that are gone are removed, and
  * so are directories of dropped collections once they hold nothing else.
- * Nothing else in @dir is touched. Each file is replaced atomically
- * (rename), so a crash leaves only whole files. With at = AGS_AT_SEQ or
- * AGS_AT_TIME the state is rebuilt from history.
+ * Nothing else in @dir is touched. A file appears or is replaced whole (an
+ * O_TMPFILE linked in, or a temporary renamed over it), so a crash leaves
+ * only whole files; one syncfs() at the end flushes them unless @no_sync.
+ * Exports into one @dir take turns (flock). With at = AGS_AT_SEQ or
+ * AGS_AT_TIME the state is rebuilt from the audit log and history.
  * @ret (may be NULL) receives counts.
  * @return 0, -ENOENT (a named collection does not exist), -EINVAL (a batch
  * is open, a seq past the newest), -ENOENT when a version needed by @at is
@@ -371,8 +373,9 @@ struct ags_import_options {
 	bool prune;   /* remove objects and collections not in DIR */
 	bool dry_run; /* change nothing; report what would change */
 	ags_progress_cb progress; /* may be NULL; counts files */
-	/* each change made (or planned by a dry run), as "create C/ID",
-	 * "update C/ID", "remove C/ID", "mkcol C" or "rmcol C"; may be NULL */
+	/* each change made (or planned by a dry run), as "create C/FILE",
+	 * "update C/FILE", "remove C/FILE", "mkcol C" or "rmcol C" (FILE:
+	 * the object's file name); may be NULL */
 	ags_report_cb change;
 	/* each invalid file, as "C/FILE: invalid JSON at line L, column C:
 	 * reason"; may be NULL */
@@ -381,8 +384,7 @@ struct ags_import_options {
 };
 
 struct ags_import_result {
-	uint64_t files;	  /* object files read */
-	uint64_t invalid; /* of them invalid (then nothing changed) */
+	uint64_t files; /* object files read */
 	uint64_t created, updated, unchanged, removed;
 	uint64_t collections_created, collections_dropped;
 };
