@@ -7,7 +7,11 @@
 # store     bench-store: put, batched put, get and find through the library
 #           beside raw SQLite; ARGS are its sizes and --quick (default sizes
 #           10000 1000000).
-# mount     bench-mount, snapshot: bench-snapshot (when tests/bench has them).
+# mount     bench-mount: file operations on a mount beside an in-memory FUSE
+#           filesystem with the daemon's settings and tmpfs, then the daemon's
+#           memory on a store of 1,000,000 objects; ARGS: --quick, --files N,
+#           --rss N, --only ops,readdir,rss.
+# snapshot  bench-snapshot (when tests/bench has them).
 # all       (the default) every benchmark this build has.
 #
 # BENCH_DIR is where store files go (default build-bench/tmp: on disk, not a
@@ -51,6 +55,12 @@ if [ ! -f "$dir/build.ninja" ]; then
 	}
 elif [ "$(option buildtype)" != release ] || [ "$(option fuse)" != "$fuse" ]; then
 	meson configure "$dir" --buildtype=release -Dfuse="$fuse" >"$log" 2>&1 || {
+		cat "$log" >&2
+		exit 1
+	}
+	# meson configure only records the options: regenerate build.ninja
+	# now, or the target list below is still the old configuration's.
+	ninja -C "$dir" build.ninja >"$log" 2>&1 || {
 		cat "$log" >&2
 		exit 1
 	}
