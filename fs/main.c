@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "cli.h"
 
 #define DEFAULT_STORE "./agentstate.db"
@@ -54,6 +56,7 @@ static const char usage_head[] =
 	"                sqlite://RELATIVE/PATH or a plain file path; default\n"
 	"                $AGENTSTATE_STORE, else " DEFAULT_STORE "\n"
 	"  -h, --help    show this help\n"
+	"  --version     print the version of agentstate and of SQLite\n"
 	"\n"
 	"Commands:\n";
 
@@ -145,6 +148,7 @@ int main(int argc, char **argv)
 	static const struct option options[] = {
 		{ "store", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	const char *env = getenv("AGENTSTATE_STORE");
@@ -160,6 +164,10 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			print_usage();
+			return cli_flush() > 0 ? EXIT_FAIL : EXIT_OK;
+		case 'V':
+			printf("agentstate %s (SQLite %s)\n", AGS_VERSION,
+			       sqlite3_libversion());
 			return cli_flush() > 0 ? EXIT_FAIL : EXIT_OK;
 		case ':':
 			return cli_usage_error(NULL,

@@ -147,4 +147,8 @@ is "$(count_lines "$out")" "$((${#weird_ids[@]} + 1))" "ls prints ids raw (the n
 fails 1 'no such object' "get of a missing exotic id keeps the error on one line" \
 	"$AGS" get weird $'two\nlines'
 
+run "$AGS" --version
+is "$rc" 0 "--version succeeds"
+like "$out" '^agentstate [0-9]+\.[0-9]+\.[0-9]+ \(SQLite 3\.' "--version names agentstate's and SQLite's versions"
+
 done_testing
