@@ -2,8 +2,15 @@
  * grows while it is read (tail -f works). Rows never change once written,
  * so the byte offset of each is fixed: a sparse index of (row, offset)
  * marks, one per AUDIT_STRIDE rows, gives an exact st_size and serves a read
- * at any offset by scanning at most one stride of rows. */
+ * at any offset by scanning at most one stride of rows.
+ *
+ * Indexing a long log takes time (seconds at a million rows), so it never
+ * holds the namespace lock (the callbacks take none for this file), it
+ * holds the view's own lock one batch at a time, and a thread builds the
+ * index of the existing log as the mount starts, so the first stat of the
+ * file does not pay for it. */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,7 +79,9 @@ static int index_row(void *ctx, const struct ags_audit_row *row)
 	return 0;
 }
 
-int audit_view_refresh(struct audit_view *v, ags_store *s)
+/* Index up to AUDIT_BATCH new rows. @return 1 when there may be more, 0
+ * when the index is complete, or -errno. */
+static int refresh_batch(struct audit_view *v, ags_store *s)
 {
 	struct ags_audit_filter f = { .limit = AUDIT_BATCH };
 	struct index_scan sc = { v, 0 };
@@ -83,15 +92,57 @@ int audit_view_refresh(struct audit_view *v, ags_store *s)
 		r = add_mark(v);
 		v->ready = r == 0;
 	}
-	while (r == 0) {
-		sc.rows = 0;
+	if (r == 0) {
 		f.after_seq = v->last_seq;
 		r = ags_audit_list(s, &f, index_row, &sc);
-		if (sc.rows < AUDIT_BATCH)
-			break;
 	}
 	pthread_mutex_unlock(&v->lock);
-	return r > 0 ? 0 : r;
+	if (r < 0)
+		return r;
+	return sc.rows == AUDIT_BATCH;
+}
+
+int audit_view_refresh(struct audit_view *v, ags_store *s)
+{
+	int r;
+
+	/* The lock is let go between batches: readers of what is indexed
+	 * already, and another refresh, go on meanwhile. */
+	while ((r = refresh_batch(v, s)) > 0)
+		;
+	return r;
+}
+
+static void *index_main(void *arg)
+{
+	struct mount *m = arg;
+	ags_store *s = mount_store(m);
+
+	while (s && !atomic_load(&m->ending) && refresh_batch(&m->audit, s) > 0)
+		;
+	return NULL;
+}
+
+int audit_index_start(struct mount *m)
+{
+	sigset_t all, old;
+	int r;
+
+	/* Signals are for the FUSE threads (mount.c). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	r = -pthread_create(&m->audit_thread, NULL, index_main, m);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	m->audit_indexing = r == 0;
+	return r;
+}
+
+void audit_index_stop(struct mount *m)
+{
+	if (!m->audit_indexing)
+		return;
+	pthread_join(m->audit_thread, NULL);
+	m->audit_indexing = false;
 }
 
 struct read_scan {

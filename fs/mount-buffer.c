@@ -1,9 +1,16 @@
 /* mount-buffer.c: the bytes of regular files in the mount. An open object
  * has one buffer all its handles share; it is committed when a handle that
  * may write is closed or fsynced, if it was written since its last commit.
- * What the store refuses (invalid JSON, too large) is audited as a refusal,
- * logged, and the buffer goes back to the committed body, so a file never
- * shows bytes the store does not hold once close() has returned. */
+ *
+ * What the store refuses (invalid JSON, too large) fails that close() or
+ * fsync() with EINVAL or EFBIG and is audited as a refusal and logged,
+ * once per state of the bytes. The buffer itself stays as written while
+ * any handle of the file is open: a close() is not the end of the writing
+ * when another descriptor shares the open file (the child of a shell
+ * redirection `{ echo '{"a":'; date +%s; echo '}'; } > x.json` closes its
+ * inherited copy mid-way, and the shell goes on writing). Only when the
+ * last handle is released does a buffer still refused go back to what the
+ * store holds, so from then on the file shows the committed body again. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +33,7 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static size_t max_body(const struct mount *m)
+size_t mount_max_body(const struct mount *m)
 {
 	return m->opts.max_body ? m->opts.max_body : AGS_MAX_BODY_DEFAULT;
 }
@@ -61,7 +68,7 @@ int content_load(struct mount *m, struct node *n)
 	if (r == 0) {
 		pthread_mutex_lock(&m->lock);
 		if (!n->content.loaded) {
-			n->content.data.limit = max_body(m);
+			n->content.data.limit = mount_max_body(m);
 			r = tmpfile_set(&n->content.data, obj.body,
 					obj.body_len);
 			if (r == 0) {
@@ -129,7 +136,7 @@ int content_truncate(struct mount *m, struct node *n, off_t len)
 		/* Cutting to nothing needs no body. */
 		if (len != 0 || n->kind != NODE_OBJECT)
 			return -EAGAIN;
-		n->content.data.limit = max_body(m);
+		n->content.data.limit = mount_max_body(m);
 		n->content.loaded = true;
 	}
 	r = tmpfile_truncate(&n->content.data, len);
@@ -144,11 +151,11 @@ int body_check(struct mount *m, const char *coll, const char *fname,
 {
 	struct json_error e;
 
-	if (len > max_body(m)) {
+	if (len > mount_max_body(m)) {
 		sbuf_addf(why,
 			  "cannot store %s/%s: the body is %zu bytes, more "
 			  "than the store's limit of %zu",
-			  coll, fname, len, max_body(m));
+			  coll, fname, len, mount_max_body(m));
 		return -EFBIG;
 	}
 	if (json_check(body, len, &e) < 0) {
@@ -262,7 +269,8 @@ static int snapshot_take(struct mount *m, struct node *n, struct snapshot *sn)
 }
 
 /* Put back what the store holds: the committed body of an object (read
- * again on next use), nothing for a file that never held valid JSON. */
+ * again on next use), nothing for a file that never held valid JSON. Only
+ * once no handle is open (see the top of the file). */
 static void content_reset(struct node *n, uint64_t gen)
 {
 	if (n->content.gen != gen)
@@ -375,6 +383,7 @@ int content_commit(struct mount *m, struct node *n, bool *ret_inval)
 			       .id = SBUF_INIT,
 			       .body = SBUF_INIT };
 	struct sbuf why = SBUF_INIT;
+	bool first;
 	ags_store *s;
 	int r;
 
@@ -405,14 +414,25 @@ int content_commit(struct mount *m, struct node *n, bool *ret_inval)
 			sbuf_adds(&why, ags_errmsg(s));
 	}
 	if (r == -EINVAL || r == -EFBIG) {
-		refusal_record(m, s, &sn.writer,
-			       sn.kind == NODE_OBJECT || sn.hidden ? "update"
-								   : "create",
-			       sn.coll.buf, sn.id.buf, sn.body.len, why.buf);
+		/* The same bytes refused again (another close of the same
+		 * open file, or its last release) are not audited again. */
 		pthread_mutex_lock(&m->lock);
-		content_reset(n, sn.gen);
+		first = n->content.refused_gen != sn.gen;
+		n->content.refused_gen = sn.gen;
 		pthread_mutex_unlock(&m->lock);
-		*ret_inval = true;
+		if (first)
+			refusal_record(
+				m, s, &sn.writer,
+				sn.kind == NODE_OBJECT || sn.hidden ? "update"
+								    : "create",
+				sn.coll.buf, sn.id.buf, sn.body.len, why.buf);
+		/* Kept while a handle is open: its writer may not be done. */
+		pthread_mutex_lock(&m->lock);
+		if (n->opens == 0) {
+			content_reset(n, sn.gen);
+			*ret_inval = true;
+		}
+		pthread_mutex_unlock(&m->lock);
 		goto done;
 	}
 	if (r < 0) {

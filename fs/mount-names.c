@@ -220,6 +220,10 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	struct actor a;
 	int r;
 
+	if (strlen(name) > MOUNT_NAME_MAX) {
+		fuse_reply_err(req, ENAMETOOLONG);
+		return;
+	}
 	if (m->read_only) {
 		fuse_reply_err(req, EROFS);
 		return;
@@ -278,6 +282,10 @@ void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	int r;
 
 	(void)rdev;
+	if (strlen(name) > MOUNT_NAME_MAX) {
+		fuse_reply_err(req, ENAMETOOLONG);
+		return;
+	}
 	if (m->read_only) {
 		fuse_reply_err(req, EROFS);
 		return;
@@ -329,10 +337,14 @@ static int make_collection(struct mount *m, const struct actor *a,
 		return -EIO;
 	if (strcmp(name, CTL_NAME) == 0)
 		return -EEXIST;
-	r = ags_collection_create(s, name);
+	/* One transaction: nobody sees the collection with the default mode
+	 * of a mkdir -m, and a failure leaves no collection behind. */
+	r = ags_store_begin(s);
 	if (r < 0)
 		return store_failed(m, s, r);
-	r = ags_collection_get(s, name, &c);
+	r = ags_collection_create(s, name);
+	if (r == 0)
+		r = ags_collection_get(s, name, &c);
 	/* mkdir -m: a mode other than the default is kept too. */
 	if (r == 0 && (mode & 07777) != c.attr.mode) {
 		at = c.attr;
@@ -341,6 +353,12 @@ static int make_collection(struct mount *m, const struct actor *a,
 		if (r == 0)
 			r = ags_collection_get(s, name, &c);
 	}
+	if (r < 0) {
+		store_failed(m, s, r); /* before the rollback's message */
+		ags_store_rollback(s);
+		return r;
+	}
+	r = ags_store_commit(s);
 	if (r < 0)
 		return store_failed(m, s, r);
 	pthread_mutex_lock(&m->lock);
@@ -362,6 +380,10 @@ void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 	struct stat st;
 	int r;
 
+	if (strlen(name) > MOUNT_NAME_MAX) {
+		fuse_reply_err(req, ENAMETOOLONG);
+		return;
+	}
 	if (m->read_only) {
 		fuse_reply_err(req, EROFS);
 		return;
@@ -687,9 +709,11 @@ static int move_object(struct mount *m, ags_store *s, struct side *src,
 	return 0;
 }
 
-/* An object moves to a temporary name: the editor rule (top of file). */
+/* An object moves to a temporary name: the editor rule (top of file). Its
+ * node becomes the temporary file, with a number of its own: @ret_ino is
+ * set to the node, whose attributes the kernel must drop. */
 static int hide_object(struct mount *m, ags_store *s, struct side *src,
-		       struct side *dst)
+		       struct side *dst, uint64_t *ret_ino)
 {
 	struct hold *h = NULL;
 	struct node *n;
@@ -731,14 +755,13 @@ static int hide_object(struct mount *m, ags_store *s, struct side *src,
 		/* Bytes written and not yet committed are a change. */
 		h->modified = n->content.dirty;
 		n->hold = h;
-		n->content.data.limit =
-			0; /* a temporary file: the pool caps it */
 		h = NULL;
 		n->attr = (struct mattr){ .mode = src->attr.mode,
 					  .uid = src->attr.uid,
 					  .gid = src->attr.gid,
 					  .mtime_ns = src->attr.mtime_ns,
 					  .ctime_ns = now_ns() };
+		*ret_ino = n->ino;
 	}
 	node_unref(m, n);
 	pthread_mutex_unlock(&m->lock);
@@ -821,7 +844,6 @@ static int temp_becomes(struct mount *m, struct node *t, struct side *dst,
 		t->content.dirty = false;
 		t->content.written = false;
 	}
-	t->content.data.limit = 0;
 	t->attr.set = 0;
 	pthread_mutex_unlock(&m->lock);
 	return r;
@@ -896,17 +918,25 @@ static int commit_temp(struct mount *m, ags_store *s, const struct actor *a,
 				   &obj);
 	if (r == 0)
 		r = attrs_apply(s, dst->coll.buf, dst->id.buf, &ts.attr, &obj);
-	if (r == 0)
-		r = ags_store_commit(s);
+	if (r == 0) {
+		r = ags_store_commit(s); /* ends the batch, even failing */
+		if (r < 0)
+			sbuf_adds(&why, ags_errmsg(s));
+	} else {
+		sbuf_adds(&why, ags_errmsg(s));
+		ags_store_rollback(s);
+	}
 	if (r < 0) {
+		/* A refusal is recorded once the batch is rolled back: in it,
+		 * its audit row would be rolled back too. */
 		if (r == -EINVAL || r == -EFBIG)
 			refusal_record(m, s, a,
-				       dst->stored ? "update" : "create",
+				       dst->stored || dst->holder ? "update"
+								  : "create",
 				       dst->coll.buf, dst->id.buf, ts.body.len,
-				       ags_errmsg(s));
-		else
-			store_failed(m, s, r);
-		ags_store_rollback(s);
+				       why.buf);
+		else if (r != -ENOENT && r != -EEXIST)
+			mount_log(m, LOG_ERR, "%s", why.buf);
 		goto done;
 	}
 	r = temp_becomes(m, t, dst, obj.number, ts.gen);
@@ -977,9 +1007,11 @@ static int exchange(struct mount *m, ags_store *s, struct side *src,
 	return -EINVAL;
 }
 
+/* @ret_ino: set to a node whose attributes the kernel must drop once no
+ * lock is held, or left 0. */
 static int rename_files(struct mount *m, const struct actor *a,
 			struct node *sdir, const char *sname, struct node *ddir,
-			const char *dname, unsigned flags)
+			const char *dname, unsigned flags, uint64_t *ret_ino)
 {
 	struct side src = {
 		.dir = sdir, .name = sname, .coll = SBUF_INIT, .id = SBUF_INIT
@@ -1007,7 +1039,7 @@ static int rename_files(struct mount *m, const struct actor *a,
 		r = exchange(m, s, &src, &dst);
 	else if (src.stored)
 		r = dst.object_name ? move_object(m, s, &src, &dst)
-				    : hide_object(m, s, &src, &dst);
+				    : hide_object(m, s, &src, &dst, ret_ino);
 	else
 		r = dst.object_name ? commit_temp(m, s, a, &src, &dst)
 				    : move_temp(m, s, &src, &dst);
@@ -1022,9 +1054,9 @@ done:
 static int rename_collection(struct mount *m, const struct actor *a,
 			     const char *from, const char *to, unsigned flags)
 {
-	struct ags_collection src, dst;
+	struct ags_collection src, dst = { 0 };
 	struct node *n;
-	bool busy = false;
+	bool busy = false, replaced = false;
 	ags_store *s = store_as(m, a);
 	int r;
 
@@ -1066,13 +1098,15 @@ static int rename_collection(struct mount *m, const struct actor *a,
 			r = ags_store_commit(s);
 		else
 			ags_store_rollback(s);
+		replaced = r == 0;
 	} else if (r == -ENOENT) {
 		r = ags_collection_rename(s, from, to);
 	}
 	if (r < 0)
 		return store_failed(m, s, r);
 	pthread_mutex_lock(&m->lock);
-	n = node_by_number(m, dst.number);
+	/* The empty collection replaced, if there was one. */
+	n = replaced ? node_by_number(m, dst.number) : NULL;
 	if (n && n->kind == NODE_COLLECTION && dst.number != src.number)
 		node_set_gone(m, n);
 	n = node_by_number(m, src.number);
@@ -1089,6 +1123,7 @@ void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct mount *m = mount_of(req);
 	struct sbuf from = SBUF_INIT;
 	struct node *sdir, *ddir;
+	uint64_t inval = 0;
 	struct actor a;
 	int r;
 
@@ -1100,6 +1135,10 @@ void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
+	if (strlen(name) > MOUNT_NAME_MAX || strlen(newname) > MOUNT_NAME_MAX) {
+		fuse_reply_err(req, ENAMETOOLONG);
+		return;
+	}
 	sdir = node_get(m, parent);
 	ddir = node_get(m, newparent);
 	actor_from_req(&a, req);
@@ -1108,8 +1147,15 @@ void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	} else if (sdir->kind == NODE_COLLECTION &&
 		   ddir->kind == NODE_COLLECTION) {
 		pthread_rwlock_wrlock(&m->ns);
-		r = rename_files(m, &a, sdir, name, ddir, newname, flags);
+		r = rename_files(m, &a, sdir, name, ddir, newname, flags,
+				 &inval);
 		pthread_rwlock_unlock(&m->ns);
+		/* Before the answer: a stat right after the rename must see
+		 * the temporary file's number, not the object's the kernel
+		 * keeps for a second. Dropping attributes takes no lock the
+		 * rename holds. */
+		if (inval)
+			fuse_lowlevel_notify_inval_inode(m->se, inval, -1, 0);
 	} else if (sdir->kind == NODE_ROOT && ddir->kind == NODE_ROOT) {
 		pthread_rwlock_wrlock(&m->ns);
 		r = rename_collection(m, &a, name, newname, flags);

@@ -550,8 +550,10 @@ int node_temp_to_object(struct mount *m, struct node *n, struct node *dir,
 	n->kind = NODE_OBJECT;
 	n->number = number;
 	n->gone = false;
-	/* Leaving the pool always succeeds. */
+	/* Leaving the pool always succeeds; from now on the store's limit
+	 * bounds the buffer, as any object's. */
 	tmpfile_set_pool(&n->content.data, NULL);
+	n->content.data.limit = mount_max_body(m);
 	num_insert(&m->nodes, n);
 	return 0;
 }
@@ -601,8 +603,13 @@ int node_object_to_temp(struct mount *m, struct node *n, struct node *dir,
 	if (indexed_by_number(n))
 		num_remove(&m->nodes, n);
 	n->kind = NODE_TEMP;
+	/* A number of its own: the object's (kept in its hold) shows again
+	 * under the object's name, on the file that updates it, and a
+	 * backup sharing it would be "the same file" to diff and cp. */
+	n->number = (int64_t)m->nodes.next_ino++;
 	n->gone = false;
 	n->linked = true;
+	n->content.data.limit = 0; /* a temporary file: the pool caps it */
 	free(n->name);
 	n->name = copy;
 	if (dir != n->parent) {

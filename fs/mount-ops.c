@@ -328,21 +328,40 @@ static int lookup_in(struct mount *m, struct node *dir, const char *name,
 	return 0;
 }
 
+/* Does an operation on @n need the namespace lock? Not the mount's own
+ * entries, which no change of the store renames or removes: the audit log
+ * may take seconds to index, which must not hold up every writer (and,
+ * behind a waiting writer, every reader). */
+static bool needs_ns(const struct node *n)
+{
+	return n->kind != NODE_ROOT && n->kind != NODE_CTL &&
+	       n->kind != NODE_AUDIT;
+}
+
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct mount *m = mount_of(req);
 	struct node *dir, *n = NULL;
 	struct stat st;
+	bool ns;
 	int r;
 
+	if (strlen(name) > MOUNT_NAME_MAX) {
+		fuse_reply_err(req, ENAMETOOLONG);
+		return;
+	}
 	dir = node_get(m, parent);
 	if (!dir) {
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
-	pthread_rwlock_rdlock(&m->ns);
+	/* The root's entries are collections: those need it. */
+	ns = dir->kind != NODE_CTL;
+	if (ns)
+		pthread_rwlock_rdlock(&m->ns);
 	r = lookup_in(m, dir, name, &n, &st);
-	pthread_rwlock_unlock(&m->ns);
+	if (ns)
+		pthread_rwlock_unlock(&m->ns);
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
@@ -388,6 +407,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 	struct mount *m = mount_of(req);
 	struct node *n = node_get(m, ino);
 	struct stat st;
+	bool ns;
 	int r;
 
 	(void)fi;
@@ -395,9 +415,12 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
-	pthread_rwlock_rdlock(&m->ns);
+	ns = needs_ns(n);
+	if (ns)
+		pthread_rwlock_rdlock(&m->ns);
 	r = node_stat(m, n, &st);
-	pthread_rwlock_unlock(&m->ns);
+	if (ns)
+		pthread_rwlock_unlock(&m->ns);
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
@@ -618,6 +641,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		r = (to_set & FUSE_SET_ATTR_SIZE)
 			    ? -EISDIR
 			    : setattr_store(m, n, attr, to_set, &a);
+	} else if (n->kind == NODE_AUDIT && (to_set & FUSE_SET_ATTR_SIZE)) {
+		r = -EROFS; /* a write, like open for writing */
 	} else {
 		r = -EPERM; /* the root and the control area are fixed */
 	}
@@ -684,11 +709,16 @@ static struct handle *handle_of(const struct fuse_file_info *fi)
 	return (struct handle *)(uintptr_t)fi->fh;
 }
 
-/* Close @h; with the last handle of an object its buffer goes: committed
- * if written (normally flush did that already), put back if only cut. */
+/* Close @h; with the last handle of a file its buffer is settled:
+ * committed if written and not yet committed (written through mmap, or a
+ * commit that failed for a passing reason), or, when the store refuses it
+ * (a flush may have refused these bytes already, and kept them for the
+ * other holders of the open file), put back to what the store holds;
+ * an object's buffer that was only cut is put back too. */
 static void handle_close(struct mount *m, struct handle *h)
 {
 	struct node *n = h->node;
+	uint64_t ino = n->ino;
 	bool last, commit, inval = false;
 
 	pthread_mutex_lock(&m->lock);
@@ -699,8 +729,6 @@ static void handle_close(struct mount *m, struct handle *h)
 	commit = last && n->content.dirty && n->content.written;
 	pthread_mutex_unlock(&m->lock);
 	if (commit) {
-		/* Written without a flush after it (a write through mmap,
-		 * or a commit that failed for a passing reason). */
 		pthread_rwlock_wrlock(&m->ns);
 		content_commit(m, n, &inval);
 		pthread_rwlock_unlock(&m->ns);
@@ -716,10 +744,10 @@ static void handle_close(struct mount *m, struct handle *h)
 		}
 	}
 	link_del(&h->link);
-	node_unref(m, n);
+	node_unref(m, n); /* may free it: use ino from here */
 	pthread_mutex_unlock(&m->lock);
 	if (inval)
-		fuse_lowlevel_notify_inval_inode(m->se, n->ino, 0, 0);
+		fuse_lowlevel_notify_inval_inode(m->se, ino, 0, 0);
 	free(h);
 }
 
@@ -737,8 +765,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	switch (n->kind) {
 	case NODE_AUDIT:
+		/* The control area is a read-only filesystem of its own. */
 		if (writable)
-			r = -EACCES;
+			r = -EROFS;
 		/* Read from the store at each read: it grows while open. */
 		fi->direct_io = 1;
 		break;
@@ -879,7 +908,8 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 
 /* Commit what @h's file was written since its last commit; only a handle
  * that may write commits, so a reader's close never stores (or refuses) a
- * buffer a writer is still filling. */
+ * buffer a writer is still filling. A refusal fails this close() or fsync()
+ * but keeps the buffer while the file is open (mount-buffer.c). */
 static int commit_handle(struct mount *m, struct handle *h)
 {
 	struct node *n = h->node;
@@ -896,8 +926,8 @@ static int commit_handle(struct mount *m, struct handle *h)
 	pthread_rwlock_wrlock(&m->ns);
 	r = content_commit(m, n, &inval);
 	pthread_rwlock_unlock(&m->ns);
-	/* Before answering: once close() returns, a reader must not be
-	 * served refused bytes from the kernel's cache. */
+	/* Before answering: once the buffer is put back, a reader must not
+	 * be served refused bytes from the kernel's cache. */
 	if (inval)
 		fuse_lowlevel_notify_inval_inode(m->se, n->ino, 0, 0);
 	return r;
@@ -948,6 +978,7 @@ struct dirhandle {
 	struct sbuf after; /* last collection name or object id listed */
 	char **temps;	   /* temporary files' names, taken at the start */
 	size_t ntemps, itemp;
+	bool long_logged; /* a name too long to list was logged */
 };
 
 /* One reply being filled. */
@@ -960,7 +991,8 @@ struct fill {
 	size_t size, pos;
 	off_t skip; /* entries to pass over before filling (seekdir) */
 	bool full;
-	size_t rows; /* rows the last store query returned */
+	const char *coll; /* the collection listed (a copy) */
+	size_t rows;	  /* rows the last store query returned */
 	struct sbuf name;
 };
 
@@ -975,6 +1007,7 @@ static void dirhandle_reset(struct dirhandle *dh)
 	dh->ntemps = dh->itemp = 0;
 	dh->phase = PH_DOT;
 	dh->next = 0;
+	dh->long_logged = false;
 	sbuf_reset(&dh->after);
 }
 
@@ -1058,6 +1091,20 @@ static int emit_object(void *ctx, const struct ags_object *o)
 	sbuf_reset(&f->name);
 	if (name_encode_file(&f->name, o->id, strlen(o->id)) < 0)
 		return -ENOMEM;
+	if (f->name.len > MOUNT_NAME_MAX) {
+		/* Listed, it would break tools (and lookups refuse it): left
+		 * out, and said once per listing. */
+		if (!f->dh->long_logged)
+			mount_log(
+				f->m, LOG_NOTICE,
+				"not listing %s/%.40s... (and any other such "
+				"name): its file name is %zu bytes, more than "
+				"%d; 'agentstate get' reads it",
+				f->coll, f->name.buf, f->name.len,
+				MOUNT_NAME_MAX);
+		f->dh->long_logged = true;
+		goto next;
+	}
 	pthread_mutex_lock(&f->m->lock);
 	/* A temporary file of that name was listed already; a hidden
 	 * object is not listed at all. */
@@ -1076,6 +1123,7 @@ static int emit_object(void *ctx, const struct ags_object *o)
 	pthread_mutex_unlock(&f->m->lock);
 	if (!added)
 		return 1;
+next:
 	sbuf_reset(&f->dh->after);
 	sbuf_adds(&f->dh->after, o->id);
 	return 0;
@@ -1127,6 +1175,7 @@ static int list_store(struct fill *f, ags_store *s, const char *coll)
 	struct dirhandle *dh = f->dh;
 	int r;
 
+	f->coll = coll;
 	while (!f->full && dh->phase == PH_STORE) {
 		f->rows = 0;
 		if (dh->node->kind == NODE_ROOT)
@@ -1227,6 +1276,7 @@ static void readdir_common(fuse_req_t req, size_t size, off_t off,
 			  .plus = plus,
 			  .size = size,
 			  .name = SBUF_INIT };
+	bool ns;
 	int r = 0;
 
 	f.buf = malloc(size ? size : 1);
@@ -1234,7 +1284,10 @@ static void readdir_common(fuse_req_t req, size_t size, off_t off,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	pthread_rwlock_rdlock(&m->ns);
+	/* .agentstate lists only the audit log (see needs_ns()). */
+	ns = dh->node->kind != NODE_CTL;
+	if (ns)
+		pthread_rwlock_rdlock(&m->ns);
 	/* Continue where the last reply ended; anything else (rewinddir,
 	 * seekdir) starts again and passes over @off entries. */
 	if (off == 0 || off != dh->next) {
@@ -1248,7 +1301,8 @@ static void readdir_common(fuse_req_t req, size_t size, off_t off,
 	}
 	if (r == 0)
 		r = fill_dir(&f);
-	pthread_rwlock_unlock(&m->ns);
+	if (ns)
+		pthread_rwlock_unlock(&m->ns);
 	/* Entries already added carry kernel references: send them. */
 	if (r < 0 && f.pos == 0)
 		fuse_reply_err(req, -r);
@@ -1374,7 +1428,7 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 		memset(&sv, 0, sizeof(sv));
 		sv.f_bsize = sv.f_frsize = 4096;
 	}
-	sv.f_namemax = 255;
+	sv.f_namemax = MOUNT_NAME_MAX;
 	fuse_reply_statfs(req, &sv);
 }
 

@@ -5,7 +5,14 @@
  * of exactly the names and objects the row changed, and follows objects and
  * collections that were renamed. While the store is unchanged the kernel
  * keeps its caches. Our own changes come back as rows too: dropping caches
- * we have just filled costs a re-read, never a wrong answer. */
+ * we have just filled costs a re-read, never a wrong answer.
+ *
+ * A notice can wait: the kernel takes the directory's lock to drop an
+ * entry, and a process holding that lock may be waiting for our answer to
+ * its request. While the loop answers, that wait ends; once the loop has
+ * stopped it never would, and neither would the join of this thread. So no
+ * notice is sent once the loop is ending, and a signal ends the loop only
+ * after this thread has stopped sending (see mount.c). */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -115,20 +122,29 @@ struct notes {
 	uint64_t attrs_of; /* drop only the attributes of this one */
 };
 
+/* Should the watcher end: asked to (unmount), or signalled? */
+static bool stopping(struct mount *m)
+{
+	return atomic_load(&m->stop) || atomic_load(&m->signalled);
+}
+
 static void notes_send(struct mount *m, struct notes *nt)
 {
+	/* Once the loop is ending nobody answers the request a notice may
+	 * wait for, and /dev/fuse is about to close: send nothing. */
+	bool send = !atomic_load(&m->ending) && !fuse_session_exited(m->se);
 	int i;
 
 	for (i = 0; i < 2; i++) {
-		if (nt->dir[i])
+		if (send && nt->dir[i])
 			fuse_lowlevel_notify_inval_entry(m->se, nt->dir[i],
 							 nt->name[i].buf,
 							 nt->name[i].len);
 		sbuf_release(&nt->name[i]);
 	}
-	if (nt->ino)
+	if (send && nt->ino)
 		fuse_lowlevel_notify_inval_inode(m->se, nt->ino, 0, 0);
-	if (nt->attrs_of)
+	if (send && nt->attrs_of)
 		fuse_lowlevel_notify_inval_inode(m->se, nt->attrs_of, -1, 0);
 }
 
@@ -217,13 +233,31 @@ static void poll_once(struct mount *m, ags_store *s)
 		f.after_seq = m->seen_seq;
 		r = ags_audit_list(s, &f, take_row, &cs);
 		/* The store cannot be read while the store's callback runs:
-		 * act on the rows after the listing. */
-		for (i = 0; r == 0 && i < cs.n; i++)
+		 * act on the rows after the listing. A long backlog must not
+		 * hold up the end. */
+		for (i = 0; r == 0 && i < cs.n; i++) {
+			if (stopping(m)) {
+				r = -ECANCELED;
+				break;
+			}
 			apply(m, s, &cs.v[i]);
+		}
 		if (r == 0 && cs.last_seq > m->seen_seq)
 			m->seen_seq = cs.last_seq;
 		changes_release(&cs);
 	} while (r == 0 && m->seen_seq < last);
+}
+
+/* The watcher has stopped sending notices: a signal that came meanwhile
+ * may end the loop now. Called once, as the thread ends or fails to
+ * start. The handler stores m->signalled before it reads m->watch_busy,
+ * this stores m->watch_busy before it reads m->signalled, so at least one
+ * of the two sees the other and the loop ends. */
+static void watch_done(struct mount *m)
+{
+	atomic_store(&m->watch_busy, false);
+	if (atomic_load(&m->signalled))
+		mount_end_loop(m);
 }
 
 static void *watch_main(void *arg)
@@ -232,26 +266,30 @@ static void *watch_main(void *arg)
 	struct timespec until;
 	ags_store *s = mount_store(m);
 
-	pthread_mutex_lock(&m->watch_lock);
-	while (!m->stop) {
+	while (!stopping(m)) {
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_nsec += WATCH_INTERVAL_MS * 1000000L;
 		if (until.tv_nsec >= 1000000000L) {
 			until.tv_sec++;
 			until.tv_nsec -= 1000000000L;
 		}
-		pthread_cond_timedwait(&m->watch_cond, &m->watch_lock, &until);
-		if (m->stop)
+		while (sem_timedwait(&m->watch_wake, &until) < 0 &&
+		       errno == EINTR)
+			;
+		if (stopping(m))
 			break;
-		pthread_mutex_unlock(&m->watch_lock);
 		if (s)
 			poll_once(m, s);
 		else
 			s = mount_store(m);
-		pthread_mutex_lock(&m->watch_lock);
 	}
-	pthread_mutex_unlock(&m->watch_lock);
+	watch_done(m);
 	return NULL;
+}
+
+void watch_wake(struct mount *m)
+{
+	sem_post(&m->watch_wake);
 }
 
 int watch_start(struct mount *m)
@@ -265,15 +303,19 @@ int watch_start(struct mount *m)
 	r = ags_audit_last_seq(s, &m->seen_seq);
 	if (r < 0)
 		return r;
-	m->stop = false;
-	/* SIGTERM and SIGINT must reach a FUSE thread, whose blocking read
-	 * they interrupt so the loop sees the exit: the watcher blocks them
-	 * (a new thread inherits the mask). */
+	atomic_store(&m->stop, false);
+	/* From here a signal waits for the watcher to end (mount.c). */
+	atomic_store(&m->watch_busy, true);
+	/* The signal handler runs in a FUSE thread, never in the middle of
+	 * a notice: the watcher blocks every signal (a new thread inherits
+	 * the mask). */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	r = -pthread_create(&m->watch_thread, NULL, watch_main, m);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	m->watching = r == 0;
+	if (r < 0)
+		watch_done(m);
 	return r;
 }
 
@@ -281,10 +323,8 @@ void watch_stop(struct mount *m)
 {
 	if (!m->watching)
 		return;
-	pthread_mutex_lock(&m->watch_lock);
-	m->stop = true;
-	pthread_cond_signal(&m->watch_cond);
-	pthread_mutex_unlock(&m->watch_lock);
+	atomic_store(&m->stop, true);
+	watch_wake(m);
 	pthread_join(m->watch_thread, NULL);
 	m->watching = false;
 }

@@ -4,6 +4,8 @@
  * mountpoint goes away. */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,28 +115,16 @@ int actor_apply(ags_store *s, const struct actor *a)
 
 /* ---- the end: commit or refuse what is pending --------------------------- */
 
-struct pending {
-	struct node **nodes;
-	size_t n, alloc;
-};
-
+/* Chain @n into the list at @ctx: through the nodes themselves, so that
+ * gathering them needs no memory and cannot fail. Lock held. */
 static void collect_pending(void *ctx, struct node *n)
 {
-	struct pending *p = ctx;
-	struct node **grown;
+	struct node **head = ctx;
 
 	if (!n->content.dirty || !n->content.written)
 		return;
-	if (p->n == p->alloc) {
-		p->alloc = p->alloc ? p->alloc * 2 : 16;
-		grown = realloc(p->nodes, p->alloc * sizeof(*grown));
-		if (!grown) {
-			p->alloc = p->n;
-			return;
-		}
-		p->nodes = grown;
-	}
-	p->nodes[p->n++] = node_ref(n);
+	n->next_pending = *head;
+	*head = node_ref(n);
 }
 
 /* Every file written since its last commit (open when the signal came, or
@@ -144,29 +134,101 @@ static void collect_pending(void *ctx, struct node *n)
  * daemon is killed. */
 static void commit_pending(struct mount *m)
 {
-	struct pending p = { NULL, 0, 0 };
+	struct node *head = NULL, *n;
 	bool inval;
-	size_t i;
 	int r;
 
 	pthread_mutex_lock(&m->lock);
-	nodes_each(m, collect_pending, &p);
+	nodes_each(m, collect_pending, &head);
 	pthread_mutex_unlock(&m->lock);
-	for (i = 0; i < p.n; i++) {
+	while ((n = head) != NULL) {
+		head = n->next_pending;
 		inval = false;
 		pthread_rwlock_wrlock(&m->ns);
-		r = content_commit(m, p.nodes[i], &inval);
+		r = content_commit(m, n, &inval);
 		pthread_rwlock_unlock(&m->ns);
+		pthread_mutex_lock(&m->lock);
 		if (r < 0 && r != -EINVAL && r != -EFBIG)
 			mount_log(m, LOG_ERR,
 				  "lost the unstored changes to %s at unmount: "
 				  "%s",
-				  p.nodes[i]->name, strerror(-r));
-		pthread_mutex_lock(&m->lock);
-		node_unref(m, p.nodes[i]);
+				  n->name, strerror(-r));
+		node_unref(m, n);
 		pthread_mutex_unlock(&m->lock);
 	}
-	free(p.nodes);
+}
+
+/* ---- signals ----------------------------------------------------------------- */
+
+/* SIGTERM, SIGINT and SIGHUP end the daemon as an unmount does, but the loop
+ * must not stop answering while the watcher may be sending a notice: the
+ * kernel would have it wait for a directory lock held by a process waiting
+ * for an answer that never comes, and closing /dev/fuse does not free it
+ * (the notice's own write holds the device open). So the handler only asks
+ * the watcher to end; the watcher, once it sends nothing more, ends the
+ * loop. Without a watcher the handler ends the loop at once, as libfuse's
+ * does. */
+
+static const int end_signals[] = { SIGHUP, SIGINT, SIGTERM };
+
+/* The mount the handler ends: one per process. */
+static struct mount *signal_mount;
+
+void mount_end_loop(struct mount *m)
+{
+	fuse_session_exit(m->se);
+	/* The loop's thread waits in sem_wait() for a worker to see the end;
+	 * a signal interrupts it, and it looks again. */
+	if (!pthread_equal(pthread_self(), m->loop_thread))
+		pthread_kill(m->loop_thread, atomic_load(&m->signalled));
+}
+
+static void on_signal(int sig)
+{
+	struct mount *m = signal_mount;
+	int saved = errno;
+
+	if (m) {
+		atomic_store(&m->signalled, sig);
+		if (atomic_load(&m->watch_busy))
+			watch_wake(m);
+		else
+			mount_end_loop(m);
+	}
+	errno = saved;
+}
+
+/* Put our handler in place of libfuse's: only where libfuse put its own, so
+ * a signal ignored when the daemon started (SIGINT of a background job,
+ * SIGHUP under nohup) stays ignored. */
+static void signals_take(struct mount *m)
+{
+	struct sigaction sa, old;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(end_signals) / sizeof(end_signals[0]); i++)
+		sigaddset(&sa.sa_mask, end_signals[i]);
+	m->loop_thread = pthread_self();
+	signal_mount = m;
+	for (i = 0; i < sizeof(end_signals) / sizeof(end_signals[0]); i++)
+		if (sigaction(end_signals[i], NULL, &old) == 0 &&
+		    old.sa_handler != SIG_IGN)
+			sigaction(end_signals[i], &sa, NULL);
+}
+
+static void signals_give_back(void)
+{
+	struct sigaction old;
+	size_t i;
+
+	for (i = 0; i < sizeof(end_signals) / sizeof(end_signals[0]); i++)
+		if (sigaction(end_signals[i], NULL, &old) == 0 &&
+		    old.sa_handler == on_signal)
+			signal(end_signals[i], SIG_DFL);
+	signal_mount = NULL;
 }
 
 /* ---- setup ----------------------------------------------------------------- */
@@ -188,6 +250,17 @@ static int state_init(struct mount *m)
 	m->uid = getuid();
 	m->gid = getgid();
 	m->pool.cap = MOUNT_TEMP_CAP;
+#ifdef M_MMAP_THRESHOLD
+	/* The daemon's large blocks are file contents, counted against the
+	 * pool as allocated (tmpfile.c). A fixed threshold makes each its
+	 * own mapping, which free() and a shrinking realloc() give back to
+	 * the system at once; glibc would otherwise raise the threshold to
+	 * 32 MiB at the first large free() and keep such blocks in its
+	 * heaps, so memory the pool took back would stay in the process.
+	 * Above the largest FUSE request (1 MiB), whose buffers come and go
+	 * with every read. */
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
+#endif
 	m->open_files.prev = m->open_files.next = &m->open_files;
 	m->open_dirs.prev = m->open_dirs.next = &m->open_dirs;
 	pthread_rwlockattr_init(&ra);
@@ -197,9 +270,13 @@ static int state_init(struct mount *m)
 	pthread_rwlock_init(&m->ns, &ra);
 	pthread_rwlockattr_destroy(&ra);
 	pthread_mutex_init(&m->lock, NULL);
-	pthread_mutex_init(&m->watch_lock, NULL);
-	pthread_cond_init(&m->watch_cond, NULL);
-	r = -pthread_key_create(&m->store_key, store_destroy);
+	atomic_store(&m->signalled, 0);
+	atomic_store(&m->ending, false);
+	atomic_store(&m->watch_busy, false);
+	atomic_store(&m->stop, false);
+	r = sem_init(&m->watch_wake, 0, 0) < 0 ? -errno : 0;
+	if (r == 0)
+		r = -pthread_key_create(&m->store_key, store_destroy);
 	if (r == 0)
 		r = nodes_init(m);
 	if (r == 0)
@@ -215,8 +292,7 @@ static void state_release(struct mount *m)
 	audit_view_release(&m->audit);
 	handles_release(m);
 	nodes_release(m);
-	pthread_cond_destroy(&m->watch_cond);
-	pthread_mutex_destroy(&m->watch_lock);
+	sem_destroy(&m->watch_wake);
 	pthread_mutex_destroy(&m->lock);
 	pthread_rwlock_destroy(&m->ns);
 }
@@ -244,6 +320,7 @@ int mount_run(struct mount *m, int argc, char **argv)
 		r = -EIO;
 		goto out_session;
 	}
+	signals_take(m);
 	if (fuse_session_mount(m->se, m->mountpoint) != 0) {
 		r = -EIO;
 		goto out_signals;
@@ -253,6 +330,7 @@ int mount_run(struct mount *m, int argc, char **argv)
 	/* The parent returns once the mount is in place, so a script can use
 	 * the mountpoint as soon as `agentstate mount` exits. */
 	fuse_daemonize(m->foreground);
+	m->loop_thread = pthread_self(); /* in the child, after the fork */
 	mount_log(m, LOG_INFO, "serving %s at %s%s", m->uri, m->mountpoint,
 		  m->read_only ? " (read-only)" : "");
 
@@ -262,14 +340,26 @@ int mount_run(struct mount *m, int argc, char **argv)
 			  "cannot watch for changes by other processes: %s; "
 			  "they show after %g s",
 			  strerror(-r), MOUNT_TIMEOUT);
+	if (audit_index_start(m) < 0)
+		mount_log(m, LOG_WARNING,
+			  "cannot index the audit log ahead: the first read "
+			  "of " CTL_NAME "/" AUDIT_NAME " does it");
 	r = fuse_session_loop_mt(m->se, &cfg);
-	watch_stop(m);
+	/* In this order: no notice is sent any more, since nobody answers
+	 * the requests one may wait for (mount-watch.c); the indexer stops;
+	 * pending buffers are committed, whatever the watcher is doing; the
+	 * mountpoint goes and /dev/fuse is closed; only then is the watcher
+	 * joined, which by now waits for nothing. */
+	atomic_store(&m->ending, true);
+	audit_index_stop(m);
 	commit_pending(m);
 	fuse_session_unmount(m->se);
+	watch_stop(m);
 	mount_log(m, LOG_INFO, "unmounted %s", m->mountpoint);
 	if (r > 0)
 		r = 0; /* ended by a signal: an orderly end */
 out_signals:
+	signals_give_back();
 	fuse_remove_signal_handlers(m->se);
 out_session:
 	fuse_session_destroy(m->se);

@@ -26,6 +26,8 @@
 
 #include <fuse_lowlevel.h>
 #include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -52,6 +54,13 @@
 
 /* Memory all temporary files may hold together. */
 #define MOUNT_TEMP_CAP (64u << 20)
+
+/* The longest file name the mount takes or lists: NAME_MAX, what statfs
+ * reports and what a struct dirent holds (the kernel passes FUSE names of
+ * up to 1024 bytes). A longer temporary name is refused (ENAMETOOLONG); an
+ * object whose encoded id is longer (an id of 200 bytes may encode to 605)
+ * is left out of listings and cannot be looked up: the CLI reaches it. */
+#define MOUNT_NAME_MAX 255
 
 /* A link of a doubly linked list with a sentinel head. */
 struct link {
@@ -80,14 +89,17 @@ enum node_kind {
  * and for an object while it is open (the buffer its handles share). */
 struct content {
 	struct tmpfile data;
-	bool loaded;	     /* data holds the file's bytes */
-	bool dirty;	     /* data differs from what the store holds */
-	bool written;	     /* written since the last commit or reset;
+	bool loaded;	      /* data holds the file's bytes */
+	bool dirty;	      /* data differs from what the store holds */
+	bool written;	      /* written since the last commit or reset;
 				truncation alone is never committed */
-	uint64_t gen;	     /* bumped by every change, so a commit knows
+	uint64_t gen;	      /* bumped by every change, so a commit knows
 				whether it covered the latest bytes */
-	int64_t mtime_ns;    /* last change of the bytes */
-	struct actor writer; /* who changed them last */
+	uint64_t refused_gen; /* the bytes of this gen were refused and
+				 audited (0: none; written bytes have
+				 gen >= 1) */
+	int64_t mtime_ns;     /* last change of the bytes */
+	struct actor writer;  /* who changed them last */
 };
 
 /* Attributes of a file that lives in memory, and those set explicitly on a
@@ -130,6 +142,7 @@ struct node {
 	struct stat last;  /* last attributes answered, for a gone node */
 	struct hold *hold; /* TEMP standing for a hidden object */
 	struct node *next_ino, *next_num; /* hash chains */
+	struct node *next_pending;	  /* to commit at the end (mount.c) */
 };
 
 /* One name in a collection that the overlay decides: a temporary file, or
@@ -184,17 +197,23 @@ struct mount {
 	struct node_table nodes;
 	struct tmpfile_pool pool; /* temporary files' memory */
 	struct audit_view audit;
+	pthread_t audit_thread; /* indexes the log as the mount starts */
+	bool audit_indexing;	/* started, not yet joined */
 	struct link open_files; /* every struct handle, and every */
 	struct link open_dirs;	/* struct dirhandle: freed at the end if
 				     the kernel never released them */
 	int64_t start_ns;	/* times of the root and control area */
 	uint32_t uid, gid;	/* their owner: the daemon's user */
+	/* the end (mount.c) */
+	pthread_t loop_thread; /* runs the FUSE loop; woken to end it */
+	atomic_int signalled;  /* SIGTERM, SIGINT or SIGHUP received */
+	atomic_bool ending;    /* the loop answers no more: send no notice */
 	/* the watcher */
 	pthread_t watch_thread;
-	bool watching;
-	bool stop;
-	pthread_mutex_t watch_lock;
-	pthread_cond_t watch_cond;
+	bool watching;		/* started, not yet joined */
+	atomic_bool watch_busy; /* running: a signal waits for it to end */
+	atomic_bool stop;
+	sem_t watch_wake; /* posted by watch_stop() and the signal handler */
 	int64_t seen_seq; /* audit rows acted on up to here */
 };
 
@@ -298,6 +317,10 @@ int node_object_id(const struct node *n, struct sbuf *id);
 
 /* ---- mount-buffer.c: contents of regular files ------------------------- */
 
+/** The largest body the store takes: the size limit of an object's
+ * buffer (EFBIG past it). A temporary file has none: the pool caps it. */
+size_t mount_max_body(const struct mount *m);
+
 /** Make sure an object's content is in memory (reading the store).
  * Called without the lock. @return 0 or -errno. */
 int content_load(struct mount *m, struct node *n);
@@ -311,8 +334,10 @@ int content_write(struct mount *m, struct node *n, const struct actor *a,
 int content_truncate(struct mount *m, struct node *n, off_t len);
 
 /** Commit @n's content if it was written since its last commit: validate,
- * store with its audit row, or refuse (audited, logged, content reset to
- * what the store holds). ns held exclusively, lock not held.
+ * store with its audit row, or refuse: audited and logged once per state
+ * of the bytes, and the content reset to what the store holds only when no
+ * handle is open any more (another holder of the open file may still be
+ * writing; the last release resets it). ns held exclusively, lock not held.
  * @ret_inval is set when the kernel's cache of the file must be dropped
  * (after the locks are released). @return 0 or -errno (EINVAL, EFBIG for
  * refusals; store errors leave the content pending). */
@@ -377,8 +402,13 @@ struct handle {
 
 int audit_view_init(struct audit_view *v);
 void audit_view_release(struct audit_view *v);
-/** Index rows written since the last call. @return 0 or -errno. */
+/** Index rows written since the last call. Takes neither the namespace
+ * lock nor the mount's lock. @return 0 or -errno. */
 int audit_view_refresh(struct audit_view *v, ags_store *s);
+/** Index the existing log in a thread of its own, as the mount starts. */
+int audit_index_start(struct mount *m);
+/** Join that thread; it stops early once m->ending is set. */
+void audit_index_stop(struct mount *m);
 /** Append to @out up to @size bytes of the JSON Lines from @off. */
 int audit_view_read(struct audit_view *v, ags_store *s, struct sbuf *out,
 		    uint64_t off, size_t size);
@@ -387,7 +417,13 @@ int audit_view_read(struct audit_view *v, ags_store *s, struct sbuf *out,
 
 /** Start polling the audit log for changes made by other processes. */
 int watch_start(struct mount *m);
-/** Stop and join the watcher. */
+/** Stop and join the watcher. Call it only once the loop answers no more
+ * and /dev/fuse is closed (see mount.c). */
 void watch_stop(struct mount *m);
+/** Wake the watcher (async-signal-safe): it ends on m->stop, and on
+ * m->signalled it ends and then ends the loop. */
+void watch_wake(struct mount *m);
+/** End the FUSE loop (async-signal-safe). */
+void mount_end_loop(struct mount *m);
 
 #endif

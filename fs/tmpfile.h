@@ -12,7 +12,7 @@
 /* The memory shared by the files counted against one cap. Callers serialise
  * access (the mount holds its state lock around every tmpfile call). */
 struct tmpfile_pool {
-	size_t used; /* bytes of the counted files' contents */
+	size_t used; /* bytes allocated for the counted files */
 	size_t cap;  /* most bytes they may hold together */
 };
 
@@ -21,7 +21,7 @@ struct tmpfile {
 	size_t len;   /* the file's size */
 	size_t alloc; /* bytes allocated at data */
 	size_t limit; /* largest size allowed (-EFBIG past it),
-				      0: none */
+			 0: none (a temporary file: its pool caps it) */
 	struct tmpfile_pool *pool; /* counted here, or NULL */
 };
 
@@ -39,15 +39,16 @@ int tmpfile_write(struct tmpfile *f, const void *buf, size_t len, off_t off);
  * or past the end). */
 size_t tmpfile_read(const struct tmpfile *f, void *buf, size_t len, off_t off);
 
-/** Set the size to @len: shorten, or extend with zeros.
- * @return 0, -EINVAL (negative), -EFBIG, -ENOSPC, -ENOMEM. */
+/** Set the size to @len: shorten (giving memory back), or extend with
+ * zeros. @return 0, -EINVAL (negative), -EFBIG, -ENOSPC, -ENOMEM. */
 int tmpfile_truncate(struct tmpfile *f, off_t len);
 
 /** Replace the whole content with @len bytes. @return as tmpfile_write. */
 int tmpfile_set(struct tmpfile *f, const void *data, size_t len);
 
-/** Move the file's bytes to another pool (or none). @return 0, or -ENOSPC
- * when the new pool cannot take them (the file stays where it was). */
+/** Move the file's memory to another pool (or none). @return 0, or
+ * -ENOSPC when the new pool cannot take it (the file stays where it
+ * was). */
 int tmpfile_set_pool(struct tmpfile *f, struct tmpfile_pool *pool);
 
 /** Free the bytes and give them back to the pool; the file is then empty

@@ -37,6 +37,15 @@ echo '{"n": 2}' >"$X"
 is "$(stat -c '%a %u %g' "$X")" "640 1234 5678" "a write keeps mode and owner"
 ok "and sets the time" [ "$(stat -c %Y "$X")" -gt "$(date -d 2021-02-04 +%s)" ]
 
+# ---- mkdir -m: the collection is made with its mode, in one transaction
+mkdir -m 700 "$MNT/priv"
+is "$(stat -c %a "$MNT/priv")" 700 "mkdir -m 700 makes a collection of mode 700"
+is "$("$AGS" log --collection priv | jq -r '.op + " " + .comm' | tr '\n' ,)" \
+	"mkcol mkdir,setattr mkdir," "audited as made and set by mkdir"
+remount
+is "$(stat -c %a "$MNT/priv")" 700 "the mode persists"
+rmdir "$MNT/priv"
+
 # ---- default_permissions: the kernel checks the modes
 if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 	remount -o allow_other,default_permissions

@@ -86,4 +86,57 @@ like "$(last_field error)" 'invalid JSON' "SIGINT: it is refused, audited"
 like "$(cat "$MOUNT_LOG")" 'cannot store c/x.json' "and logged"
 ok "SIGINT: the mount is gone" eventually 5000 '! mountpoint -q "$MNT"'
 
+# ---- SIGTERM while another process changes the store and files are being
+# created: the watcher is sending notices the kernel answers only under the
+# directory's lock, held by a creator waiting for the daemon. The daemon
+# must neither hang (the loop stopped answering while a notice waited for
+# that lock) nor lose the open file's buffer.
+mkdir -p "$TMP/tree/c"
+for i in $(seq 20000); do echo "{\"i\": $i}" >"$TMP/tree/c/o$i.json"; done
+mount_store
+conn=$(mount_conn)
+hold_open '{"n": 6}'
+busy=()
+(while [ ! -e "$TMP/stop" ]; do
+	echo "{\"t\": $RANDOM}" | "$AGS" put c ext
+done) >/dev/null 2>&1 &
+busy+=($!)
+for k in 1 2 3; do
+	(i=0; while [ ! -e "$TMP/stop" ]; do
+		i=$((i + 1))
+		: >"$MNT/c/t$k-$i"
+	done) 2>/dev/null &
+	busy+=($!)
+done
+# If the daemon hangs, nothing but aborting its connection frees it and the
+# creators waiting for it.
+stop_busy() {
+	touch "$TMP/stop"
+	[ -n "$MOUNT_PID" ] && ! exited "$MOUNT_PID" && abort_mount "$conn"
+	kill "${busy[@]}" "$holder" 2>/dev/null
+	wait "${busy[@]}" "$holder" 2>/dev/null
+}
+at_exit stop_busy
+# A backlog: 20 000 rows for the watcher to act on, all in collection c.
+"$AGS" import "$TMP/tree" >/dev/null
+sleep 0.4
+kill -TERM "$MOUNT_PID"
+if wait_for 10 exited "$MOUNT_PID"; then
+	pass "SIGTERM amid notices: the daemon exits within seconds"
+	wait "$MOUNT_PID"
+	is "$?" 0 "SIGTERM amid notices: it exits 0"
+else
+	fail "SIGTERM amid notices: the daemon exits within seconds"
+	diag "stuck in: $(for t in /proc/"$MOUNT_PID"/task/*; do
+		echo "$(cat "$t/wchan" 2>/dev/null)"
+	done | tr '\n' ' ')"
+	abort_mount "$conn"
+	wait "$MOUNT_PID"
+fi
+MOUNT_PID=
+stop_busy
+is "$("$AGS" get c x)" '{"n": 6}' "SIGTERM amid notices: the open file is committed"
+is "$("$AGS" ls c | grep -c '^o')" 20000 "and the backlog was stored"
+ok "SIGTERM amid notices: the mount is gone" eventually 5000 '! mountpoint -q "$MNT"'
+
 done_testing

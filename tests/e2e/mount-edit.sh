@@ -89,6 +89,19 @@ is "$("$AGS" get c x)" '{"n": 8}' "removing the backup leaves the object"
 ino=$(stat -c %i "$X")
 is "$ino" "$(stat -c %i "$MNT/c/x.json")" "the inode number is stable"
 
+# ---- a vim-style save by hand: the backup and the new file are two files
+mv "$X" "$X~"
+echo '{"n": 9}' >"$X"
+isnt "$(stat -c %i "$X~")" "$(stat -c %i "$X")" \
+	"mv x.json x.json~, then a new x.json: two inode numbers"
+is "$(stat -c %i "$X")" "$ino" "the object keeps its own"
+run diff "$X~" "$X"
+is "$rc" 1 "diff compares them"
+run cp "$X~" "$X"
+is "$rc/$err" 0/ "cp x.json~ x.json copies the backup back"
+is "$("$AGS" get c x)/$(version_of c x)" '{"n": 8}/10' "as an update"
+rm "$X~"
+
 # ---- rsync -a in and out; a second run copies nothing
 mkdir -p "$TMP/src"
 for i in 1 2 3; do echo "{\"r\": $i}" >"$TMP/src/r$i.json"; done

@@ -87,6 +87,50 @@ except OSError as e:
 is "$out" 22 "truncate(2) of a closed file to invalid JSON: EINVAL"
 refused truncate
 
+# ---- a close() by one holder of an open file while another goes on
+# writing: the child of a shell redirection closes its inherited copy with
+# half the body written. That close fails (and the refusal is audited), but
+# the buffer stays as written for the shell, whose last close stores the
+# whole body.
+rows=$(audit_rows)
+run sh -c "{ echo '{\"date\":'; date +%s; echo ', \"note\": \"new\"}'; } >'$X'"
+is "$rc" 0 "a shell group around a child that closes mid-way: the shell succeeds"
+like "$err" 'date: .*Invalid argument' "the child's close() fails with EINVAL"
+like "$("$AGS" get c x)" '^\{"date":.[0-9]+.*"note": "new"\}$' \
+	"the whole new body is stored"
+is "$(version_of c x)" 2 "as one new version"
+is "$(cat "$X")" "$("$AGS" get c x)" "the file shows it"
+is "$("$AGS" log | tail -n +$((rows + 1)) | jq -r '.op + " " + (.error != null | tostring)' | tr '\n' ,)" \
+	"update true,update false," "the half-written buffer's refusal is audited, then the update"
+echo "$BODY" | "$AGS" put c x
+is "$("$AGS" get c x)" "$BODY" "(the object's body again)"
+
+run sh -c "{ echo '{\"date\":'; date +%s; echo '}'; } >'$MNT/c/fresh.json'"
+is "$rc" 0 "the same into a new file: the shell succeeds"
+run "$AGS" get c fresh
+like "$out" '^\{"date":.[0-9]+.\}$' "and the object is created"
+rm "$MNT/c/fresh.json"
+
+# The same bytes refused by two closes are audited once; when the last
+# handle goes and the buffer is still invalid, the file shows the stored
+# body again.
+rows=$(audit_rows)
+run "$PY" - "$X" <<'PY'
+import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_TRUNC)
+os.write(fd, b'{"n": 1, ')
+for f in (os.dup(fd), fd):
+    try:
+        os.close(f)
+    except OSError as e:
+        print(e.errno)
+PY
+is "$out" $'22\n22' "both closes of a half-written file fail with EINVAL"
+is "$(audit_rows)" "$((rows + 1))" "one refusal is audited"
+ok "the file shows the stored body once the last handle is gone" \
+	eventually 2000 '[ "$(cat "$X")" = "$BODY" ]'
+is "$("$AGS" get c x)" "$BODY" "the object keeps its body"
+
 # ---- truncation alone is never committed
 rows=$(audit_rows)
 : >"$X"

@@ -77,6 +77,38 @@ unmount_store() {
 	fi
 }
 
+# mount_conn: the FUSE connection number of the mount at $MNT (the minor of
+# its device), for abort_mount.
+mount_conn() {
+	mountpoint -d "$MNT" | cut -d: -f2
+}
+
+# abort_mount CONN: sever FUSE connection CONN (the mount at $MNT), which
+# frees every process waiting for the daemon: the way out when a daemon is
+# stuck in the kernel, where neither SIGKILL nor fusermount reach it.
+# Through fusectl, mounted here for the purpose when it is not (as root).
+# The mount is detached too: an aborted mount is no mountpoint to
+# `mountpoint`, and its daemon leaves it behind.
+abort_mount() {
+	local ctl=/sys/fs/fuse/connections mounted=
+	if [ ! -e "$ctl/$1/abort" ] && [ "$(id -u)" = 0 ]; then
+		ctl=$TMP/fusectl
+		mkdir -p "$ctl" && mount -t fusectl none "$ctl" && mounted=1
+	fi
+	[ -e "$ctl/$1/abort" ] && echo 1 >"$ctl/$1/abort"
+	[ -n "$mounted" ] && umount "$ctl"
+	fusermount3 -uz "$MNT" 2>/dev/null
+	return 0
+}
+
+# exited PID: has the process ended (a zombie whose threads are all gone,
+# or no process at all)? `kill -0` succeeds on a zombie.
+exited() {
+	local st
+	st=$(ps -o stat= -p "$1" 2>/dev/null)
+	[ -z "$st" ] || [ "$st" = Z ]
+}
+
 remount() {
 	unmount_store
 	mount_store "$@"

@@ -105,6 +105,48 @@ is "$(echo "$out" | sort -u | wc -l | tr -d ' ')" 300 "without duplicates"
 run ls -la "$MNT/many"
 is "$(echo "$out" | grep -c 'o[0-9]*\.json$')" 300 "ls -la (readdirplus) lists all 300"
 
+# ---- an id whose file name would be longer than 255 bytes (100 '%' encode
+# to 305) is left out of listings, with one log line per listing
+long_id=$(printf '%%%.0s' $(seq 100))
+printf '{}' | "$AGS" put users "$long_id"
+run ls "$MNT/users"
+is "$rc/$err" 0/ "ls of a collection with an id too long for a file name"
+is "$out" $'%2Ehidden.json\na%2Fb%25c.json\nalice.json\nbob.json' \
+	"lists the others only"
+run ls -la "$MNT/users"
+is "$(echo "$out" | grep -c '\.json$')" 4 "ls -la (readdirplus) too"
+is "$(grep -c 'not listing users/%25%25' "$MOUNT_LOG")" 2 "logged once per listing"
+is "$("$AGS" get users "$long_id")" '{}' "the object is in the store"
+
+# ---- a long audit log: indexing 200 000 new rows at the next stat of
+# audit.jsonl takes a while, and nothing else waits for it (it used to hold
+# the namespace lock, which every change needs).
+mkdir -p "$TMP/bulk/bulk"
+"$PY" -c 'import sys
+for i in range(20000):
+    open("%s/o%d.json" % (sys.argv[1], i), "w").write("{}")' "$TMP/bulk/bulk"
+for k in 1 2 3 4 5; do
+	"$AGS" import "$TMP/bulk" >/dev/null
+	"$AGS" rmcol --force bulk
+done
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+(stat -c %s "$MNT/.agentstate/audit.jsonl" >/dev/null && now_ms >"$TMP/indexed") &
+indexer=$!
+sleep 0.05
+echo '{"w": 1}' >"$MNT/tasks/w.json"
+wrote=$(now_ms)
+wait "$indexer"
+indexed=$(cat "$TMP/indexed")
+ok "a write is not held up while audit.jsonl is indexed (done $((indexed - wrote)) ms before)" \
+	[ "$wrote" -lt "$((indexed - 100))" ]
+is "$("$AGS" get tasks w)" '{"w": 1}' "the write is stored"
+is "$(stat -c %s "$MNT/.agentstate/audit.jsonl")" "$("$AGS" log | wc -c | tr -d ' ')" \
+	"audit.jsonl st_size is exact after the long indexing"
+is "$(tail -n 1 "$MNT/.agentstate/audit.jsonl")" "$("$AGS" log | tail -n 1)" \
+	"and its last line is the last row"
+
 unmount_store
 is "$mount_rc" 0 "the daemon exits 0 after unmount"
 done_testing

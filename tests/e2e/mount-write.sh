@@ -120,6 +120,16 @@ run touch "$MNT/.agentstate/x"
 is "$rc" 1 ".agentstate is read-only"
 run rm "$MNT/.agentstate/audit.jsonl"
 is "$rc" 1 "the audit log cannot be removed"
+run sh -c "echo '{}' >>'$MNT/.agentstate/audit.jsonl'"
+like "$err" 'Read-only file system' "writing into the audit log: EROFS"
+run "$PY" -c 'import os, sys
+try:
+    os.truncate(sys.argv[1], 0)
+except OSError as e:
+    print(e.errno)' "$MNT/.agentstate/audit.jsonl"
+is "$out" 30 "truncating it: EROFS"
+run touch "$MNT/.agentstate/new.json"
+like "$err" 'not permitted' "creating a file in .agentstate: EPERM"
 
 # ---- renameat2
 if [ -n "$RENAMEAT2" ]; then
@@ -153,4 +163,30 @@ fi
 
 unmount_store
 is "$mount_rc" 0 "the daemon exits 0 after unmount"
+
+# ---- under valgrind's memcheck: renaming a collection to a free name, and
+# onto an empty one, reads nothing uninitialised. Not for a sanitized build,
+# which valgrind cannot run.
+if ! command -v valgrind >/dev/null; then
+	pass "# SKIP valgrind is not installed"
+elif ldd "$AGS" | grep -q 'libasan\|libubsan\|libtsan'; then
+	pass "# SKIP a sanitized build"
+else
+	valgrind -q --log-file="$TMP/valgrind.log" "$AGS" mount "$MNT" -f \
+		>>"$MOUNT_LOG" 2>&1 &
+	MOUNT_PID=$!
+	wait_for 30 mountpoint -q "$MNT"
+	mkdir "$MNT/vg1"
+	echo '{}' >"$MNT/vg1/o.json"
+	mv "$MNT/vg1" "$MNT/vg2"
+	mkdir "$MNT/vg3"
+	mv "$MNT/vg3" "$MNT/vg4"
+	rmdir "$MNT/vg4"
+	mkdir "$MNT/vg4"
+	mv -T "$MNT/vg2" "$MNT/vg4"
+	is "$("$AGS" ls | cut -f 1 | grep '^vg' | tr '\n' ' ')/$("$AGS" ls vg4)" "vg4 /o" \
+		"collections renamed to free names and onto an empty one"
+	unmount_store
+	is "$(cat "$TMP/valgrind.log")" "" "valgrind reports nothing"
+fi
 done_testing
