@@ -47,6 +47,10 @@ static const char mount_help[] =
 	"  -o sync=full         make every commit durable against power loss\n"
 	"  -o allow_other       let other users use the mount\n"
 	"  -o default_permissions  let the kernel check file modes\n"
+	"  -o backup_dir=DIR    take periodic backups of the store into DIR\n"
+	"  -o backup_interval=SECONDS  between backups (default 3600); a\n"
+	"                       backup is skipped when nothing changed\n"
+	"  -o backup_keep=N     keep the newest N backups in DIR (0: all)\n"
 	"  -o OPTION            any other FUSE mount option, passed through\n"
 	"  -h, --help           show this help\n";
 
@@ -64,6 +68,13 @@ static const char umount_help[] =
 /* The -o options we act on ourselves; everything else goes to libfuse. */
 static int take_option(struct mount *m, struct sbuf *fuse_opts, char *opt)
 {
+	const char *why = NULL;
+	int r = mount_backup_option(&m->backup, opt, &why);
+
+	if (r < 0)
+		return cli_usage_error("mount", "bad '-o %s': %s", opt, why);
+	if (r > 0)
+		return 0;
 	if (strcmp(opt, "ro") == 0) {
 		m->read_only = true;
 		m->opts.read_only = true;
@@ -147,6 +158,31 @@ static int resolve_store(struct cli *cli, struct mount *m)
 	return EXIT_OK;
 }
 
+/* Mark the store in use for as long as the daemon lives (the descriptor
+ * passes to it when it goes to the background), so that `agentstate
+ * restore` refuses to replace it under the mount. */
+static int hold_store(struct mount *m, int *ret_fd)
+{
+	ags_store *s;
+	char *msg = NULL;
+	int r = ags_store_open(&s, m->uri, &m->opts, &msg);
+
+	if (r == 0) {
+		r = ags_store_hold(s, ret_fd);
+		if (r == -EBUSY)
+			cli_error("cannot mount %s: a restore is replacing it; "
+				  "try again when it is done",
+				  m->uri);
+		else if (r < 0)
+			cli_error("%s", ags_errmsg(s));
+		ags_store_close(s);
+	} else {
+		cli_error("%s", msg ? msg : strerror(-r));
+		free(msg);
+	}
+	return r < 0 ? EXIT_FAIL : EXIT_OK;
+}
+
 int cmd_mount(struct cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -159,6 +195,8 @@ int cmd_mount(struct cli *cli, int argc, char **argv)
 	static const char *const names[] = { "MOUNTPOINT" };
 	struct sbuf fuse_opts = SBUF_INIT;
 	struct mount m;
+	const char *why = NULL;
+	int hold = -1;
 	bool debug = false;
 	char *fargv[5];
 	int fargc = 0, c, r;
@@ -177,20 +215,26 @@ int cmd_mount(struct cli *cli, int argc, char **argv)
 		case 'o':
 			r = parse_options(&m, &fuse_opts, optarg);
 			if (r) {
+				mount_backup_release(&m.backup);
 				sbuf_release(&fuse_opts);
 				return r;
 			}
 			break;
 		case 'h':
+			mount_backup_release(&m.backup);
 			sbuf_release(&fuse_opts);
 			return cli_help(mount_help);
 		default:
+			mount_backup_release(&m.backup);
 			sbuf_release(&fuse_opts);
 			return EXIT_USAGE;
 		}
 	}
 	r = cli_positionals("mount", argc - optind, argv + optind, 1, 1, names);
+	if (r == 0 && mount_backup_check(&m.backup, &why) < 0)
+		r = cli_usage_error("mount", "%s", why);
 	if (r) {
+		mount_backup_release(&m.backup);
 		sbuf_release(&fuse_opts);
 		return r;
 	}
@@ -199,6 +243,7 @@ int cmd_mount(struct cli *cli, int argc, char **argv)
 	    !S_ISDIR(st.st_mode)) {
 		cli_error("cannot mount at %s: %s", argv[optind],
 			  m.mountpoint ? "not a directory" : strerror(errno));
+		mount_backup_release(&m.backup);
 		free(m.mountpoint);
 		sbuf_release(&fuse_opts);
 		return EXIT_FAIL;
@@ -206,6 +251,8 @@ int cmd_mount(struct cli *cli, int argc, char **argv)
 	if (m.read_only)
 		sbuf_adds(&fuse_opts, ",ro");
 	r = resolve_store(cli, &m);
+	if (r == EXIT_OK)
+		r = hold_store(&m, &hold);
 	if (r == EXIT_OK) {
 		fargv[fargc++] = "agentstate";
 		fargv[fargc++] = "-o";
@@ -219,6 +266,9 @@ int cmd_mount(struct cli *cli, int argc, char **argv)
 				  "above",
 				  m.uri, m.mountpoint);
 	}
+	if (hold >= 0)
+		close(hold);
+	mount_backup_release(&m.backup);
 	free(m.uri);
 	free(m.mountpoint);
 	sbuf_release(&fuse_opts);

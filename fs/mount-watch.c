@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 
 #include "mount.h"
@@ -226,8 +227,21 @@ static void poll_once(struct mount *m, ags_store *s)
 	size_t i;
 	int r;
 
-	if (ags_audit_last_seq(s, &last) < 0 || last <= m->seen_seq)
+	if (ags_audit_last_seq(s, &last) < 0 || last == m->seen_seq)
 		return;
+	if (last < m->seen_seq) {
+		/* The log went back: a forced restore replaced the store.
+		 * Its rows say nothing about what we cached; the kernel's
+		 * entries expire on their own. */
+		mount_log(m, LOG_WARNING,
+			  "the store was replaced under the mount (audit "
+			  "sequence %lld, was %lld); cached names and "
+			  "attributes refresh within %g s",
+			  (long long)last, (long long)m->seen_seq,
+			  MOUNT_TIMEOUT);
+		m->seen_seq = last;
+		return;
+	}
 	do {
 		memset(&cs, 0, sizeof(cs));
 		f.after_seq = m->seen_seq;

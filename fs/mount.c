@@ -344,13 +344,18 @@ int mount_run(struct mount *m, int argc, char **argv)
 		mount_log(m, LOG_WARNING,
 			  "cannot index the audit log ahead: the first read "
 			  "of " CTL_NAME "/" AUDIT_NAME " does it");
+	if (mount_backup_start(m, &m->backup) < 0)
+		mount_log(m, LOG_ERR, "cannot start periodic backups into %s",
+			  m->backup.dir);
 	r = fuse_session_loop_mt(m->se, &cfg);
 	/* In this order: no notice is sent any more, since nobody answers
 	 * the requests one may wait for (mount-watch.c); the indexer stops;
 	 * pending buffers are committed, whatever the watcher is doing; the
 	 * mountpoint goes and /dev/fuse is closed; only then is the watcher
-	 * joined, which by now waits for nothing. */
+	 * joined, which by now waits for nothing. A backup being written is
+	 * finished first: it reads the store only. */
 	atomic_store(&m->ending, true);
+	mount_backup_stop(&m->backup);
 	audit_index_stop(m);
 	commit_pending(m);
 	fuse_session_unmount(m->se);

@@ -34,6 +34,7 @@
 
 #include "agentstate.h"
 #include "sbuf-int.h"
+#include "mount-backup.h"
 #include "tmpfile.h"
 
 /* Node ids of the mount's own entries; the store's numbers start at 16. */
@@ -215,6 +216,7 @@ struct mount {
 	atomic_bool stop;
 	sem_t watch_wake; /* posted by watch_stop() and the signal handler */
 	int64_t seen_seq; /* audit rows acted on up to here */
+	struct mount_backup backup; /* -o backup_dir=... (mount-backup.c) */
 };
 
 /* ---- mount.c ------------------------------------------------------------ */

@@ -31,6 +31,39 @@ ok "unmounts" eventually 5000 '! mountpoint -q "$MNT"'
 fails 1 'cannot unmount|not found|not mounted|Invalid argument' \
 	"umount of what is not mounted" "$AGS" umount "$MNT"
 
+# ---- periodic backups
+fails 2 'backup_interval and backup_keep need backup_dir' \
+	"a backup interval without a directory" \
+	"$AGS" mount "$MNT" -o backup_interval=5
+fails 2 'backup_dir must be an existing directory' \
+	"a backup directory that does not exist" \
+	"$AGS" mount "$MNT" -o backup_dir="$TMP/no-such-dir"
+fails 2 'backup_interval needs a number' "a backup interval of 0" \
+	"$AGS" mount "$MNT" -o backup_dir="$TMP",backup_interval=0
+ok "refused options mount nothing" eval '! mountpoint -q "$MNT"'
+mkdir "$TMP/backups"
+backups() { ls "$TMP/backups"; }
+mount_store -o backup_dir="$TMP/backups",backup_interval=1,backup_keep=2
+ok "a backup is written within the interval" \
+	eventually 5000 '[ "$(backups | wc -l)" -ge 1 ]'
+first=$(backups | tail -n 1)
+like "$first" '-[0-9]{8}T[0-9]{6}Z-[0-9]+\.db$' \
+	"named after the store, the time and the audit sequence"
+sleep 2.5
+is "$(backups | tail -n 1)" "$first" "an unchanged store writes no new backup"
+for n in 11 12 13; do
+	echo "{\"n\": $n}" >"$MNT/c/x.json"
+	eventually 5000 "backups | grep -q -- \"-\$(last_field seq).db\$\""
+done
+is "$(backups | wc -l)" 2 "backup_keep=2 keeps the newest two"
+newest="$TMP/backups/$(backups | tail -n 1)"
+run "$AGS" --store "$newest" check
+is "$rc" 0 "the newest backup passes check"
+is "$("$AGS" --store "$newest" get c x)" '{"n": 13}' "and holds the last write"
+unmount_store
+is "$mount_rc" 0 "the daemon with backups exits 0"
+like "$(cat "$MOUNT_LOG")" 'backup written' "backups are logged"
+
 # ---- sync=full
 run "$AGS" mount "$MNT" -o sync=full
 echo '{"n": 3}' >"$MNT/c/x.json"
