@@ -191,6 +191,12 @@ int ags_object_put(ags_store *store, int64_t *ret_version,
 int ags_object_get(ags_store *store, const char *collection, const char *id,
 		   int64_t version, bool with_body, struct ags_object *out);
 
+/** Read the object whose number (struct ags_object.number, its inode in
+ * the mount) is @number, wherever it is now: numbers are never reused, so
+ * this finds that object or none. @return 0 or -ENOENT. */
+int ags_object_get_by_number(ags_store *store, int64_t number, bool with_body,
+			     struct ags_object *out);
+
 /** Remove an object (audited as "remove"); its last body stays in history.
  * @return 0, -ENOENT, -ESTALE. */
 int ags_object_remove(ags_store *store, const char *collection, const char *id,

@@ -275,6 +275,32 @@ static int get_kept(ags_store *s, const char *collection, const char *id,
 	return r;
 }
 
+int ags_object_get_by_number(ags_store *s, int64_t number, bool with_body,
+			     struct ags_object *out)
+{
+	sqlite3_stmt *st;
+	int r = store_stmt(s, SQL_OBJ_BY_NUMBER, &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, number - AGS_OBJECT_BASE);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		sbuf_reset(&s->res_collection);
+		sbuf_adds(&s->res_collection, (const char *)sqlite3_column_text(
+						      st, OBJ_COL_COLLECTION));
+		object_row_read(s, st, s->res_collection.buf, with_body, out);
+		r = 0;
+	} else if (r == SQLITE_DONE) {
+		r = store_fail(s, -ENOENT, "no object has number %lld",
+			       (long long)number);
+	} else {
+		r = store_sql_fail(s, r, "read an object by number");
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
 int ags_object_get(ags_store *s, const char *collection, const char *id,
 		   int64_t version, bool with_body, struct ags_object *out)
 {

@@ -47,6 +47,9 @@ static const char *const statements[SQL_COUNT] = {
 	[SQL_OBJ_BY_PATH] = "SELECT " OBJECT_COLUMNS " FROM objects"
 			    " WHERE cid = (SELECT cid FROM collections"
 			    " WHERE name = ?1) AND id = ?2",
+	[SQL_OBJ_BY_NUMBER] = "SELECT " OBJECT_COLUMNS ", (SELECT name FROM"
+			      " collections c WHERE c.cid = objects.cid)"
+			      " FROM objects WHERE oid = ?1",
 	[SQL_OBJ_LIST] = "SELECT " OBJECT_COLUMNS " FROM objects"
 			 " WHERE cid = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
 	[SQL_OBJ_FIRST_ID] = "SELECT id FROM objects WHERE cid = ?1"

@@ -193,6 +193,12 @@ static void test_rename(void)
 	is_int(o.number, number, "the object keeps its number");
 	is_int(o.version, 2, "and gets a new version");
 	is_int(audit_rows(s), rows + 1, "one audit row");
+	is_int(ags_object_get_by_number(s, number, true, &o), 0,
+	       "get by number after a rename");
+	is_str(o.collection, "other", "by number: the new collection");
+	is_str(o.id, "moved", "by number: the new id");
+	is_str(o.body, "\"one\"", "by number: the body");
+	is_int(o.number, number, "by number: the same number");
 
 	is_int(ags_object_rename(s, "other", "moved", "users", "r2",
 				 AGS_RENAME_NOREPLACE),
@@ -203,8 +209,13 @@ static void test_rename(void)
 	is_body("users", "r2", "\"one\"", "one went to r2");
 	is_body("other", "moved", "\"two\"", "two went to moved");
 	rows = audit_rows(s);
+	ags_object_get(s, "users", "r2", 0, false, &o);
+	number = o.number;
 	is_int(ags_object_rename(s, "other", "moved", "users", "r2", 0), 0,
 	       "rename onto an existing object replaces it");
+	is_int(ags_object_get_by_number(s, number, false, &o), -ENOENT,
+	       "the replaced object's number finds nothing");
+	ok(strstr(ags_errmsg(s), "no object has number"), "and says so");
 	is_body("users", "r2", "\"two\"", "the target holds the source body");
 	is_int(audit_rows(s), rows + 2, "a remove row and a rename row");
 	is_int(ags_object_rename(s, "users", "zz", "users", "r3", 0), -ENOENT,
