@@ -51,6 +51,8 @@ static const char mount_help[] =
 	"  -o backup_interval=SECONDS  between backups (default 3600); a\n"
 	"                       backup is skipped when nothing changed\n"
 	"  -o backup_keep=N     keep the newest N backups in DIR (0: all)\n"
+	"  -o node_cache=N      objects the daemon remembers beyond those in\n"
+	"                       use (default 16384; memory, ~0.5 KiB each)\n"
 	"  -o OPTION            any other FUSE mount option, passed through\n"
 	"  -h, --help           show this help\n";
 
@@ -88,6 +90,20 @@ static int take_option(struct mount *m, struct sbuf *fuse_opts, char *opt)
 		return 0;
 	} else if (strcmp(opt, "sync=normal") == 0) {
 		m->opts.sync = AGS_SYNC_NORMAL;
+		return 0;
+	} else if (strncmp(opt, "node_cache=", 11) == 0) {
+		char *end;
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(opt + 11, &end, 10);
+		if (errno || end == opt + 11 || *end || opt[11] == '-' ||
+		    v > UINT32_MAX)
+			return cli_usage_error("mount",
+					       "bad '-o %s': node_cache needs "
+					       "a count",
+					       opt);
+		m->nodes.idle_max = (size_t)v;
 		return 0;
 	} else if (strncmp(opt, "sync=", 5) == 0) {
 		return cli_usage_error("mount",
@@ -203,6 +219,7 @@ int cmd_mount(struct cli *cli, int argc, char **argv)
 	struct stat st;
 
 	memset(&m, 0, sizeof(m));
+	m.nodes.idle_max = MOUNT_IDLE_NODES;
 	sbuf_adds(&fuse_opts, "fsname=agentstate,subtype=agentstate");
 	while ((c = cli_getopt(argc, argv, ":fdo:h", longopts)) != -1) {
 		switch (c) {

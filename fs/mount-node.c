@@ -1,9 +1,11 @@
 /* mount-node.c: the nodes the kernel holds references to, and the overlay of
  * names the mount decides itself (temporary files and hidden objects). The
- * table only holds what the kernel or an open file refers to, so it grows
- * with the kernel's cache, never with the store. Every function here runs
- * with the mount's lock held. */
+ * table holds what open files and pending changes refer to, and of the
+ * objects the kernel merely remembers only the MOUNT_IDLE_NODES used last,
+ * so it never grows with the store. Every function here runs with the
+ * mount's lock held, except node_get() and node_put(), which take it. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,6 +174,9 @@ void node_put(struct mount *m, struct node *n)
 {
 	pthread_mutex_lock(&m->lock);
 	node_unref(m, n);
+	/* Here the caller holds no node it has not referenced (it did not
+	 * hold the lock): the one safe place to let idle nodes go. */
+	nodes_trim(m);
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -343,10 +348,57 @@ static void hold_free(struct mount *m, struct node *n)
 	free(h);
 }
 
+/* ---- idle object nodes ---------------------------------------------------- */
+
+/* An object node only the kernel's memory of it keeps: nothing would be
+ * lost by freeing it, since a later request for its id finds the object
+ * by number again (its id is its number). */
+static bool node_is_idle(const struct node *n)
+{
+	return n->kind == NODE_OBJECT && !n->gone &&
+	       n->ino == (uint64_t)n->number && n->nlookup && !n->refs &&
+	       !n->opens && !n->content.dirty && !n->attr.set && !n->hold;
+}
+
+static void idle_unlist(struct node_table *t, struct node *n)
+{
+	if (link_listed(&n->idle)) {
+		link_del(&n->idle);
+		t->n_idle--;
+	}
+}
+
+/* Put an idle node at the back of the list, as the last used. */
+static void idle_touch(struct node_table *t, struct node *n)
+{
+	idle_unlist(t, n);
+	content_drop(n); /* clean: the store has the same bytes */
+	link_add_tail(&t->idle, &n->idle);
+	t->n_idle++;
+}
+
+static void node_free(struct mount *m, struct node *n);
+
+void nodes_trim(struct mount *m)
+{
+	struct node_table *t = &m->nodes;
+	struct node *n;
+
+	while (t->n_idle > t->idle_max) {
+		n = (struct node *)((char *)t->idle.next -
+				    offsetof(struct node, idle));
+		idle_unlist(t, n);
+		/* Listed when it went idle; it may have been used since. */
+		if (node_is_idle(n))
+			node_free(m, n);
+	}
+}
+
 static void node_free(struct mount *m, struct node *n)
 {
 	struct node *parent = n->parent;
 
+	idle_unlist(&m->nodes, n);
 	ino_remove(&m->nodes, n);
 	if (indexed_by_number(n))
 		num_remove(&m->nodes, n);
@@ -360,7 +412,14 @@ static void node_free(struct mount *m, struct node *n)
 
 void node_maybe_free(struct mount *m, struct node *n)
 {
-	if (is_static(n) || n->nlookup || n->refs || n->opens)
+	if (is_static(n))
+		return;
+	if (node_is_idle(n)) {
+		idle_touch(&m->nodes, n);
+		return;
+	}
+	idle_unlist(&m->nodes, n);
+	if (n->nlookup || n->refs || n->opens)
 		return;
 	if (n->kind == NODE_TEMP && n->linked)
 		return;
@@ -402,6 +461,7 @@ static struct node *node_alloc(struct mount *m, uint64_t ino, int64_t number,
 	n->kind = kind;
 	n->parent = parent ? node_ref(parent) : NULL;
 	n->content.data = (struct tmpfile)TMPFILE_INIT;
+	link_init(&n->idle);
 	ino_insert(&m->nodes, n);
 	if (indexed_by_number(n))
 		num_insert(&m->nodes, n);
@@ -657,6 +717,7 @@ static void static_node(struct node *n, uint64_t ino, enum node_kind kind,
 	n->kind = kind;
 	n->name = (char *)name; /* never freed: static nodes are not */
 	n->content.data = (struct tmpfile)TMPFILE_INIT;
+	link_init(&n->idle);
 }
 
 int nodes_init(struct mount *m)
@@ -672,6 +733,7 @@ int nodes_init(struct mount *m)
 		return -ENOMEM;
 	}
 	t->next_ino = INO_TEMP_BASE;
+	link_init(&t->idle);
 	static_node(&t->root, INO_ROOT, NODE_ROOT, "");
 	static_node(&t->ctl, INO_CTL, NODE_CTL, CTL_NAME);
 	static_node(&t->audit, INO_AUDIT, NODE_AUDIT, AUDIT_NAME);

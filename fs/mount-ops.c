@@ -380,6 +380,7 @@ static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 	n = node_find(m, ino);
 	if (n)
 		node_forget(m, n, nlookup);
+	nodes_trim(m);
 	pthread_mutex_unlock(&m->lock);
 	fuse_reply_none(req);
 }
@@ -397,6 +398,7 @@ static void op_forget_multi(fuse_req_t req, size_t count,
 		if (n)
 			node_forget(m, n, forgets[i].nlookup);
 	}
+	nodes_trim(m);
 	pthread_mutex_unlock(&m->lock);
 	fuse_reply_none(req);
 }
@@ -405,7 +407,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
 	struct mount *m = mount_of(req);
-	struct node *n = node_get(m, ino);
+	struct node *n = node_get_or_reload(m, ino);
 	struct stat st;
 	bool ns;
 	int r;
@@ -614,7 +616,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		       int to_set, struct fuse_file_info *fi)
 {
 	struct mount *m = mount_of(req);
-	struct node *n = node_get(m, ino);
+	struct node *n = node_get_or_reload(m, ino);
 	struct actor a;
 	struct stat st;
 	int r = 0;
@@ -657,21 +659,6 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 }
 
 /* ---- open files ---------------------------------------------------------- */
-
-static void link_add(struct link *head, struct link *l)
-{
-	l->next = head->next;
-	l->prev = head;
-	head->next->prev = l;
-	head->next = l;
-}
-
-static void link_del(struct link *l)
-{
-	l->prev->next = l->next;
-	l->next->prev = l->prev;
-	l->prev = l->next = l;
-}
 
 struct handle *handle_new(struct mount *m, struct node *n, int flags,
 			  fuse_req_t req)
@@ -754,7 +741,7 @@ static void handle_close(struct mount *m, struct handle *h)
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct mount *m = mount_of(req);
-	struct node *n = node_get(m, ino);
+	struct node *n = node_get_or_reload(m, ino);
 	bool writable = (fi->flags & O_ACCMODE) != O_RDONLY;
 	struct handle *h;
 	int r = 0;
@@ -1041,6 +1028,7 @@ static bool emit(struct fill *f, const char *name, const struct stat *st,
 			e.attr_timeout = attr_timeout(n);
 			e.entry_timeout = MOUNT_TIMEOUT;
 			n->nlookup++;
+			node_maybe_free(f->m, n); /* listed as idle */
 		}
 		fuse_add_direntry_plus(f->req, f->buf + f->pos,
 				       f->size - f->pos, name, &e,
@@ -1310,6 +1298,11 @@ static void readdir_common(fuse_req_t req, size_t size, off_t off,
 		fuse_reply_buf(req, f.buf, f.pos);
 	free(f.buf);
 	sbuf_release(&f.name);
+	/* A listing of a large collection makes a node per entry: let the
+	 * least recently used go. */
+	pthread_mutex_lock(&m->lock);
+	nodes_trim(m);
+	pthread_mutex_unlock(&m->lock);
 }
 
 static void dirhandle_free(struct mount *m, struct dirhandle *dh)

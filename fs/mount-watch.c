@@ -171,6 +171,10 @@ static uint64_t follow_object(struct mount *m, ags_store *s, uint64_t dir,
 		if (!n->content.dirty)
 			content_drop(n);
 		ino = n->ino;
+	} else if (!n && !node_find(m, (uint64_t)obj.number)) {
+		/* A node let go while idle: the kernel may still cache the
+		 * inode, whose id is the number. */
+		ino = (uint64_t)obj.number;
 	}
 	pthread_mutex_unlock(&m->lock);
 	return ino;

@@ -53,6 +53,14 @@
  * staleness should a notification ever be lost. */
 #define MOUNT_TIMEOUT 1.0
 
+/* Object nodes the kernel still refers to but nothing else uses (no open
+ * file, no pending change) are kept up to this many, least recently used
+ * first to go. The kernel keeps every inode it has looked up until memory
+ * runs short, so without a bound `ls -lR` of a million objects would keep a
+ * million nodes here. A dropped node's number is its node id: a later
+ * request for it finds the object again by number (mount-reload.c). */
+#define MOUNT_IDLE_NODES 16384 /* the default of -o node_cache=N */
+
 /* Memory all temporary files may hold together. */
 #define MOUNT_TEMP_CAP (64u << 20)
 
@@ -63,10 +71,43 @@
  * is left out of listings and cannot be looked up: the CLI reaches it. */
 #define MOUNT_NAME_MAX 255
 
-/* A link of a doubly linked list with a sentinel head. */
+/* A link of a doubly linked list with a sentinel head. A link on no list
+ * points to itself. */
 struct link {
 	struct link *prev, *next;
 };
+
+static inline void link_init(struct link *l)
+{
+	l->prev = l->next = l;
+}
+
+static inline bool link_listed(const struct link *l)
+{
+	return l->next != l;
+}
+
+/* Insert @l right after @head (at the front). */
+static inline void link_add(struct link *head, struct link *l)
+{
+	l->next = head->next;
+	l->prev = head;
+	head->next->prev = l;
+	head->next = l;
+}
+
+/* Insert @l right before @head (at the back). */
+static inline void link_add_tail(struct link *head, struct link *l)
+{
+	link_add(head->prev, l);
+}
+
+static inline void link_del(struct link *l)
+{
+	l->prev->next = l->next;
+	l->next->prev = l->prev;
+	link_init(l);
+}
 
 /* Who asked for an operation, as the kernel told us. */
 struct actor {
@@ -143,6 +184,7 @@ struct node {
 	struct stat last;  /* last attributes answered, for a gone node */
 	struct hold *hold; /* TEMP standing for a hidden object */
 	struct node *next_ino, *next_num; /* hash chains */
+	struct link idle;		  /* in node_table.idle, when idle */
 	struct node *next_pending;	  /* to commit at the end (mount.c) */
 };
 
@@ -163,6 +205,9 @@ struct node_table {
 	struct entry **by_name; /* the overlay */
 	size_t nb_ino, n_ino, nb_num, n_num, nb_name, n_name;
 	uint64_t next_ino; /* next id from INO_TEMP_BASE */
+	struct link idle;  /* idle object nodes, least recently used first */
+	size_t n_idle;
+	size_t idle_max; /* -o node_cache=N */
 	struct node root, ctl, audit;
 };
 
@@ -248,6 +293,10 @@ void nodes_release(struct mount *m);
 struct node *node_find(struct mount *m, uint64_t ino);
 /** node_find() and node_ref() under the lock (called without it). */
 struct node *node_get(struct mount *m, uint64_t ino);
+/** node_get(), or for the id of an object node let go while the kernel
+ * still knows it, that node made again from the store (mount-reload.c).
+ * NULL when the object is gone. Called without any lock. */
+struct node *node_get_or_reload(struct mount *m, uint64_t ino);
 /** node_unref() under the lock (called without it). */
 void node_put(struct mount *m, struct node *n);
 /** The live (not gone) OBJECT or COLLECTION node of a store number. */
@@ -258,8 +307,12 @@ struct node *node_ref(struct node *n);
 void node_unref(struct mount *m, struct node *n);
 /** The kernel forgot @n nlookup times. */
 void node_forget(struct mount *m, struct node *n, uint64_t nlookup);
-/** Free the node if nothing holds it (after its state changed). */
+/** Free the node if nothing holds it (after its state changed); list it
+ * as idle if only the kernel does. */
 void node_maybe_free(struct mount *m, struct node *n);
+/** Free the least recently used idle nodes beyond MOUNT_IDLE_NODES. Only
+ * where the caller holds no unreferenced node (it just took the lock). */
+void nodes_trim(struct mount *m);
 
 /** The node of a stored collection or object, made if needed, named
  * @name in @parent (a moved object's node is renamed). @return NULL on
