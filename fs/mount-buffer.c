@@ -396,7 +396,7 @@ int content_commit(struct mount *m, struct node *n, bool *ret_inval)
 	pthread_mutex_unlock(&m->lock);
 	if (r < 0)
 		goto done;
-	s = mount_store(m);
+	s = mount_writer(m);
 	if (!s) {
 		r = -EIO;
 		goto done;

@@ -53,7 +53,7 @@ static int64_t now_ns(void)
 /* The store handle of this thread with @a as the actor of its changes. */
 static ags_store *store_as(struct mount *m, const struct actor *a)
 {
-	ags_store *s = mount_store(m);
+	ags_store *s = mount_writer(m);
 
 	if (s && actor_apply(s, a) < 0)
 		return NULL;

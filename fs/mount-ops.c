@@ -564,7 +564,7 @@ static int setattr_store(struct mount *m, struct node *n, const struct stat *st,
 		r = sbuf_adds(&coll, n->name);
 	}
 	pthread_mutex_unlock(&m->lock);
-	s = mount_store(m);
+	s = mount_writer(m);
 	if (r == 0 && !s)
 		r = -EIO;
 	if (r == 0)

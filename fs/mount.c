@@ -68,6 +68,23 @@ ags_store *mount_store(struct mount *m)
 	return s;
 }
 
+ags_store *mount_writer(struct mount *m)
+{
+	char *msg = NULL;
+	int r;
+
+	if (m->writer)
+		return m->writer;
+	r = ags_store_open(&m->writer, m->uri, &m->opts, &msg);
+	if (r < 0) {
+		mount_log(m, LOG_ERR, "cannot open the store: %s",
+			  msg ? msg : strerror(-r));
+		free(msg);
+		m->writer = NULL;
+	}
+	return m->writer;
+}
+
 /* The process name of @pid, or "?" when it exited already. */
 static void read_comm(char *out, size_t size, int32_t pid)
 {
@@ -286,6 +303,8 @@ static int state_init(struct mount *m)
 
 static void state_release(struct mount *m)
 {
+	ags_store_close(m->writer);
+	m->writer = NULL;
 	ags_store_close(pthread_getspecific(m->store_key));
 	pthread_setspecific(m->store_key, NULL);
 	pthread_key_delete(m->store_key);

@@ -237,7 +237,8 @@ struct mount {
 	struct ags_options opts; /* for each thread's handle */
 	bool read_only;
 	bool foreground;
-	pthread_key_t store_key; /* each worker's ags_store */
+	pthread_key_t store_key; /* each worker's ags_store, for reads */
+	ags_store *writer;	 /* every change's (ns held exclusively) */
 	pthread_rwlock_t ns;
 	pthread_mutex_t lock;
 	struct node_table nodes;
@@ -273,6 +274,14 @@ int mount_run(struct mount *m, int argc, char **argv);
 /** The calling thread's store handle, opened on first use. NULL (logged)
  * when the store cannot be opened. */
 ags_store *mount_store(struct mount *m);
+
+/** The one handle every change of the daemon goes through, opened on first
+ * use. Only with ns held exclusively, which serialises its users. Since no
+ * other connection of the daemon writes, its page cache stays valid from
+ * one change to the next; were each worker to write through its own, every
+ * change would make the next writer's connection read its pages again.
+ * NULL (logged) when the store cannot be opened. */
+ags_store *mount_writer(struct mount *m);
 
 /** Log one line: stderr in the foreground, syslog in the background. */
 void mount_log(struct mount *m, int prio, const char *fmt, ...)
