@@ -92,6 +92,13 @@ int ags_store_begin(ags_store *store);
 int ags_store_commit(ags_store *store);
 int ags_store_rollback(ags_store *store);
 
+/** The audit rows written by the last transaction this handle committed
+ * (a change, or a batch): seqs @first_seq..@last_seq, consecutive, or 0
+ * and 0 when it wrote none. A program that also watches the log (the
+ * mount) tells its own changes from other processes' with it. */
+void ags_store_last_commit(ags_store *store, int64_t *first_seq,
+			   int64_t *last_seq);
+
 /** Make every change committed so far survive power loss, whatever the
  * sync setting (an fsync() in the mount calls this). @return 0 or -errno. */
 int ags_store_sync(ags_store *store);

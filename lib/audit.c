@@ -48,8 +48,13 @@ int audit_write(ags_store *s, const struct audit_entry *e)
 	bind_int_or_null(st, 16, e->oid, 0);
 	r = sqlite3_step(st);
 	sqlite3_reset(st);
-	return r == SQLITE_DONE ? 0
-				: store_sql_fail(s, r, "write the audit row");
+	if (r != SQLITE_DONE)
+		return store_sql_fail(s, r, "write the audit row");
+	/* One writer at a time: a transaction's rows have consecutive seqs. */
+	s->txn_last_seq = sqlite3_last_insert_rowid(s->db);
+	if (!s->txn_first_seq)
+		s->txn_first_seq = s->txn_last_seq;
+	return 0;
 }
 
 static const char *text(sqlite3_stmt *st, int col)

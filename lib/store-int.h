@@ -32,6 +32,10 @@ struct ags_store {
 	bool read_only;
 	int batch;	      /* a BATCH_* state */
 	int64_t batch_writes; /* rows changed when the current change began */
+	/* audit rows written by the open transaction, and by the last one
+	 * this handle committed (ags_store_last_commit); 0: none */
+	int64_t txn_first_seq, txn_last_seq;
+	int64_t commit_first_seq, commit_last_seq;
 
 	/* the actor of the following changes */
 	uint32_t uid, gid;

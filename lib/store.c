@@ -145,6 +145,7 @@ int store_txn_begin(ags_store *s, const char *what)
 		s->batch_writes = sqlite3_total_changes64(s->db);
 		return 0;
 	}
+	s->txn_first_seq = s->txn_last_seq = 0;
 	return store_exec(s, SQL_BEGIN, what);
 }
 
@@ -166,9 +167,19 @@ int store_txn_end(ags_store *s, int r, const char *what)
 		return r;
 	}
 	c = store_exec(s, SQL_COMMIT, what);
-	if (c < 0)
+	if (c < 0) {
 		rollback_quietly(s, what);
-	return c;
+		return c;
+	}
+	s->commit_first_seq = s->txn_first_seq;
+	s->commit_last_seq = s->txn_last_seq;
+	return 0;
+}
+
+void ags_store_last_commit(ags_store *s, int64_t *first_seq, int64_t *last_seq)
+{
+	*first_seq = s->commit_first_seq;
+	*last_seq = s->commit_last_seq;
 }
 
 int64_t store_now_ns(void)
@@ -189,6 +200,7 @@ int ags_store_begin(ags_store *s)
 	r = store_check_writable(s, "begin a batch");
 	if (r < 0)
 		return r;
+	s->txn_first_seq = s->txn_last_seq = 0;
 	r = store_exec(s, SQL_BEGIN, "begin a batch");
 	if (r == 0)
 		s->batch = BATCH_OPEN;

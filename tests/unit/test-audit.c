@@ -115,12 +115,43 @@ static void test_nothing_on_failure(void)
 	is_int(audit_rows(s), rows, "failed changes write no audit row");
 }
 
+/* ags_store_last_commit() names exactly the rows of the last commit. */
+static void test_last_commit(void)
+{
+	int64_t first, last, seq;
+
+	ags_collection_create(s, "lc");
+	ags_object_put(s, NULL, "lc", "a", "1", 1, 0);
+	ags_audit_last_seq(s, &seq);
+	ags_store_last_commit(s, &first, &last);
+	is_int(first, seq, "one change: its row is first ...");
+	is_int(last, seq, "... and last");
+
+	ags_store_begin(s);
+	ags_object_put(s, NULL, "lc", "b", "2", 1, 0);
+	ags_object_put(s, NULL, "lc", "c", "3", 1, 0);
+	ags_object_remove(s, "lc", "a", 0);
+	ags_store_commit(s);
+	ags_store_last_commit(s, &first, &last);
+	is_int(first, seq + 1, "a batch: from its first row");
+	is_int(last, seq + 3, "to its last");
+
+	ags_object_put(s, NULL, "lc", "d", "{", 1, 0);
+	ags_store_begin(s);
+	ags_object_put(s, NULL, "lc", "e", "4", 1, 0);
+	ags_store_rollback(s);
+	ags_store_last_commit(s, &first, &last);
+	is_int(first, seq + 1, "a failure and a rollback leave it");
+	is_int(last, seq + 3, "as the last commit wrote it");
+}
+
 int main(void)
 {
 	s = fixture_open();
 	test_rows();
 	test_refusal();
 	test_nothing_on_failure();
+	test_last_commit();
 	ags_store_close(s);
 	return done_testing();
 }
