@@ -241,7 +241,7 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		r = create_file(m, &a, dir, name, mode, fi->flags, &n);
 		if (r == 0)
 			r = node_stat(m, n, &e.attr);
-		pthread_rwlock_unlock(&m->ns);
+		mount_write_unlock(m);
 	}
 	if (r == 0) {
 		h = handle_new(m, n, fi->flags, req);
@@ -310,7 +310,7 @@ void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		r = create_file(m, &a, dir, name, mode, O_EXCL, &n);
 		if (r == 0)
 			r = node_stat(m, n, &st);
-		pthread_rwlock_unlock(&m->ns);
+		mount_write_unlock(m);
 	}
 	if (r < 0)
 		fuse_reply_err(req, -r);
@@ -398,7 +398,7 @@ void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 	case NODE_ROOT:
 		pthread_rwlock_wrlock(&m->ns);
 		r = make_collection(m, &a, name, mode, &n, &st);
-		pthread_rwlock_unlock(&m->ns);
+		mount_write_unlock(m);
 		break;
 	case NODE_COLLECTION: {
 		struct sbuf coll = SBUF_INIT;
@@ -482,7 +482,7 @@ void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (dir->kind == NODE_ROOT && strcmp(name, CTL_NAME) != 0) {
 		pthread_rwlock_wrlock(&m->ns);
 		r = drop_collection(m, &a, name);
-		pthread_rwlock_unlock(&m->ns);
+		mount_write_unlock(m);
 	} else if (dir->kind == NODE_COLLECTION) {
 		r = -ENOTDIR; /* only files live in a collection */
 	} else {
@@ -606,7 +606,7 @@ void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	case NODE_COLLECTION:
 		pthread_rwlock_wrlock(&m->ns);
 		r = unlink_file(m, &a, dir, name);
-		pthread_rwlock_unlock(&m->ns);
+		mount_write_unlock(m);
 		break;
 	case NODE_ROOT:
 		r = strcmp(name, CTL_NAME) == 0 ? -EPERM : -EISDIR;
@@ -1149,7 +1149,7 @@ void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		pthread_rwlock_wrlock(&m->ns);
 		r = rename_files(m, &a, sdir, name, ddir, newname, flags,
 				 &inval);
-		pthread_rwlock_unlock(&m->ns);
+		mount_write_unlock(m);
 		/* Before the answer: a stat right after the rename must see
 		 * the temporary file's number, not the object's the kernel
 		 * keeps for a second. Dropping attributes takes no lock the
@@ -1159,7 +1159,7 @@ void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	} else if (sdir->kind == NODE_ROOT && ddir->kind == NODE_ROOT) {
 		pthread_rwlock_wrlock(&m->ns);
 		r = rename_collection(m, &a, name, newname, flags);
-		pthread_rwlock_unlock(&m->ns);
+		mount_write_unlock(m);
 	} else if (sdir->kind == NODE_COLLECTION && ddir->kind == NODE_ROOT) {
 		r = copy_name(m, sdir, &from);
 		r = refuse(m,

@@ -650,7 +650,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	}
 	if (r == 0)
 		r = node_stat(m, n, &st);
-	pthread_rwlock_unlock(&m->ns);
+	mount_write_unlock(m);
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
@@ -718,7 +718,7 @@ static void handle_close(struct mount *m, struct handle *h)
 	if (commit) {
 		pthread_rwlock_wrlock(&m->ns);
 		content_commit(m, n, &inval);
-		pthread_rwlock_unlock(&m->ns);
+		mount_write_unlock(m);
 	}
 	pthread_mutex_lock(&m->lock);
 	if (n->opens == 0 && n->kind == NODE_OBJECT && n->content.loaded) {
@@ -912,7 +912,7 @@ static int commit_handle(struct mount *m, struct handle *h)
 		return 0;
 	pthread_rwlock_wrlock(&m->ns);
 	r = content_commit(m, n, &inval);
-	pthread_rwlock_unlock(&m->ns);
+	mount_write_unlock(m);
 	/* Before answering: once the buffer is put back, a reader must not
 	 * be served refused bytes from the kernel's cache. */
 	if (inval)

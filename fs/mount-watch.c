@@ -4,8 +4,10 @@
  * each new row it drops the kernel's cached entries, attributes and pages
  * of exactly the names and objects the row changed, and follows objects and
  * collections that were renamed. While the store is unchanged the kernel
- * keeps its caches. Our own changes come back as rows too: dropping caches
- * we have just filled costs a re-read, never a wrong answer.
+ * keeps its caches. Our own changes come back as rows too; the writer
+ * notes their seqs as it commits and the watcher passes over them (were
+ * one missed, dropping caches just filled would cost a re-read, never a
+ * wrong answer).
  *
  * A notice can wait: the kernel takes the directory's lock to drop an
  * entry, and a process holding that lock may be waiting for our answer to
@@ -26,6 +28,55 @@
 #define WATCH_INTERVAL_MS 250
 #define WATCH_BATCH 256
 
+/* ---- our own rows ---------------------------------------------------------- */
+
+void watch_own_commit(struct mount *m)
+{
+	struct own_rows *o = &m->own;
+	int64_t first, last;
+	size_t tail;
+
+	if (!m->writer)
+		return;
+	ags_store_last_commit(m->writer, &first, &last);
+	if (!first)
+		return;
+	pthread_mutex_lock(&o->lock);
+	tail = (o->head + o->n + OWN_RANGES - 1) % OWN_RANGES;
+	/* An operation that committed nothing leaves the last range as it
+	 * was: noted already. */
+	if (o->n && o->last[tail] >= first)
+		goto out;
+	if (o->n == OWN_RANGES) {
+		o->head = (o->head + 1) % OWN_RANGES;
+		o->n--;
+	}
+	tail = (o->head + o->n) % OWN_RANGES;
+	o->first[tail] = first;
+	o->last[tail] = last;
+	o->n++;
+out:
+	pthread_mutex_unlock(&o->lock);
+}
+
+/* Is row @seq one of ours? Rows are asked in increasing order, so ranges
+ * below it are done with. */
+static bool own_row(struct mount *m, int64_t seq)
+{
+	struct own_rows *o = &m->own;
+	bool own = false;
+
+	pthread_mutex_lock(&o->lock);
+	while (o->n && o->last[o->head] < seq) {
+		o->head = (o->head + 1) % OWN_RANGES;
+		o->n--;
+	}
+	if (o->n && o->first[o->head] <= seq)
+		own = true;
+	pthread_mutex_unlock(&o->lock);
+	return own;
+}
+
 /* One audit row's names, copied out of the store's callback. */
 struct change {
 	char *coll, *id, *from_coll, *from_id;
@@ -33,6 +84,7 @@ struct change {
 };
 
 struct changes {
+	struct mount *m;
 	struct change *v;
 	size_t n, alloc;
 	int64_t last_seq;
@@ -51,6 +103,8 @@ static int take_row(void *ctx, const struct ags_audit_row *row)
 	cs->last_seq = row->seq;
 	if (row->error || !row->collection)
 		return 0; /* refused: nothing changed */
+	if (own_row(cs->m, row->seq))
+		return 0;
 	if (cs->n == cs->alloc) {
 		size_t n = cs->alloc ? cs->alloc * 2 : 64;
 
@@ -248,6 +302,7 @@ static void poll_once(struct mount *m, ags_store *s)
 	}
 	do {
 		memset(&cs, 0, sizeof(cs));
+		cs.m = m;
 		f.after_seq = m->seen_seq;
 		r = ags_audit_list(s, &f, take_row, &cs);
 		/* The store cannot be read while the store's callback runs:

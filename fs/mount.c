@@ -85,6 +85,12 @@ ags_store *mount_writer(struct mount *m)
 	return m->writer;
 }
 
+void mount_write_unlock(struct mount *m)
+{
+	watch_own_commit(m);
+	pthread_rwlock_unlock(&m->ns);
+}
+
 /* The process name of @pid, or "?" when it exited already. */
 static void read_comm(char *out, size_t size, int32_t pid)
 {
@@ -163,7 +169,7 @@ static void commit_pending(struct mount *m)
 		inval = false;
 		pthread_rwlock_wrlock(&m->ns);
 		r = content_commit(m, n, &inval);
-		pthread_rwlock_unlock(&m->ns);
+		mount_write_unlock(m);
 		pthread_mutex_lock(&m->lock);
 		if (r < 0 && r != -EINVAL && r != -EFBIG)
 			mount_log(m, LOG_ERR,
@@ -287,6 +293,7 @@ static int state_init(struct mount *m)
 	pthread_rwlock_init(&m->ns, &ra);
 	pthread_rwlockattr_destroy(&ra);
 	pthread_mutex_init(&m->lock, NULL);
+	pthread_mutex_init(&m->own.lock, NULL);
 	atomic_store(&m->signalled, 0);
 	atomic_store(&m->ending, false);
 	atomic_store(&m->watch_busy, false);
@@ -312,6 +319,7 @@ static void state_release(struct mount *m)
 	handles_release(m);
 	nodes_release(m);
 	sem_destroy(&m->watch_wake);
+	pthread_mutex_destroy(&m->own.lock);
 	pthread_mutex_destroy(&m->lock);
 	pthread_rwlock_destroy(&m->ns);
 }

@@ -230,6 +230,19 @@ struct audit_view {
 	size_t nmarks, amarks;
 };
 
+/* The audit rows of the daemon's own changes not yet passed by the
+ * watcher, as ranges of seqs, oldest first. The kernel already shows what
+ * those changes did (it made them), so the watcher skips them rather than
+ * drop caches just filled. A full queue forgets its oldest range: those
+ * rows are then treated as another process's, which costs a re-read. */
+#define OWN_RANGES 1024
+
+struct own_rows {
+	pthread_mutex_t lock;
+	int64_t first[OWN_RANGES], last[OWN_RANGES];
+	size_t head, n;
+};
+
 struct mount {
 	struct fuse_session *se;
 	char *uri; /* the store, absolute */
@@ -262,6 +275,7 @@ struct mount {
 	atomic_bool stop;
 	sem_t watch_wake; /* posted by watch_stop() and the signal handler */
 	int64_t seen_seq; /* audit rows acted on up to here */
+	struct own_rows own;
 	struct mount_backup backup; /* -o backup_dir=... (mount-backup.c) */
 };
 
@@ -282,6 +296,10 @@ ags_store *mount_store(struct mount *m);
  * change would make the next writer's connection read its pages again.
  * NULL (logged) when the store cannot be opened. */
 ags_store *mount_writer(struct mount *m);
+
+/** Release ns held exclusively, first noting the audit rows the writer's
+ * last commit wrote as the daemon's own (mount-watch.c). */
+void mount_write_unlock(struct mount *m);
 
 /** Log one line: stderr in the foreground, syslog in the background. */
 void mount_log(struct mount *m, int prio, const char *fmt, ...)
@@ -479,6 +497,9 @@ int audit_view_read(struct audit_view *v, ags_store *s, struct sbuf *out,
 
 /* ---- mount-watch.c ------------------------------------------------------ */
 
+/** Note the rows of the writer's last commit as our own. ns held
+ * exclusively. */
+void watch_own_commit(struct mount *m);
 /** Start polling the audit log for changes made by other processes. */
 int watch_start(struct mount *m);
 /** Stop and join the watcher. Call it only once the loop answers no more
