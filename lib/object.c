@@ -304,7 +304,6 @@ int ags_object_get_by_number(ags_store *s, int64_t number, bool with_body,
 int ags_object_get(ags_store *s, const char *collection, const char *id,
 		   int64_t version, bool with_body, struct ags_object *out)
 {
-	struct collection_row col;
 	struct ags_object obj;
 	sqlite3_stmt *st;
 	int r;
@@ -317,7 +316,10 @@ int ags_object_get(ags_store *s, const char *collection, const char *id,
 	sqlite3_bind_text(st, 1, collection, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
 	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
+	if (r == SQLITE_ROW &&
+	    sqlite3_column_type(st, OBJ_COL_OID) == SQLITE_NULL) {
+		r = 1; /* the collection exists, the object does not */
+	} else if (r == SQLITE_ROW) {
 		object_row_read(
 			s, st, collection,
 			with_body && (!version ||
@@ -331,16 +333,12 @@ int ags_object_get(ags_store *s, const char *collection, const char *id,
 		r = store_sql_fail(s, r, "read an object");
 	}
 	sqlite3_reset(st);
-	if (r == -ENOENT) {
-		/* only now tell a missing collection from a missing object */
-		r = collection_find(s, collection, &col);
-		if (r == -ENOENT)
-			return store_fail(s, r,
-					  "cannot read %s/%s: no such "
-					  "collection '%s'",
-					  collection, id, collection);
-		return r < 0 ? r : no_object(s, "read", collection, id);
-	}
+	if (r == -ENOENT)
+		return store_fail(s, r,
+				  "cannot read %s/%s: no such collection '%s'",
+				  collection, id, collection);
+	if (r == 1)
+		return no_object(s, "read", collection, id);
 	if (r < 0)
 		return r;
 	if (version && version != obj.version) {

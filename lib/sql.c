@@ -9,6 +9,10 @@
 
 #define OBJECT_COLUMNS                                                         \
 	"oid, version, size, ctime, vtime, mtime, mode, uid, gid, id, body"
+/* The same, of an objects table named o in a join. */
+#define OBJECT_COLUMNS_OF_O                                                    \
+	"o.oid, o.version, o.size, o.ctime, o.vtime, o.mtime, o.mode, o.uid, " \
+	"o.gid, o.id, o.body"
 #define COLLECTION_COLUMNS "cid, name, count, ctime, mtime, mode, uid, gid"
 #define AUDIT_COLUMNS                                                          \
 	"seq, time, op, collection, id, old_version, new_version, size, uid, " \
@@ -44,9 +48,11 @@ static const char *const statements[SQL_COUNT] = {
 	/* By collection name and id in one statement: outside a transaction
 	 * each statement takes and drops SQLite's locks (system calls that
 	 * cost more than the lookup), so a read pays for them once. */
-	[SQL_OBJ_BY_PATH] = "SELECT " OBJECT_COLUMNS " FROM objects"
-			    " WHERE cid = (SELECT cid FROM collections"
-			    " WHERE name = ?1) AND id = ?2",
+	/* A row whenever the collection exists, with NULL object columns
+	 * when the object does not: one statement tells the two apart. */
+	[SQL_OBJ_BY_PATH] = "SELECT " OBJECT_COLUMNS_OF_O " FROM collections c"
+			    " LEFT JOIN objects o ON o.cid = c.cid"
+			    " AND o.id = ?2 WHERE c.name = ?1",
 	[SQL_OBJ_BY_NUMBER] = "SELECT " OBJECT_COLUMNS ", (SELECT name FROM"
 			      " collections c WHERE c.cid = objects.cid)"
 			      " FROM objects WHERE oid = ?1",
