@@ -161,7 +161,39 @@ static int open_backup(ags_store **out, const char *file,
 	return 0;
 }
 
-static int restore_into(const char *uri, ags_store *src,
+static int page_size_of(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int size = 0;
+
+	if (sqlite3_prepare_v2(db, sql_page_size, -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		size = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return size;
+}
+
+/* A store in WAL mode keeps its page size: SQLite cannot copy pages of
+ * another size into it. Said before anything is written. */
+static int same_page_size(ags_store *dst, ags_store *src, const char *file,
+			  struct sbuf *msg)
+{
+	int want = page_size_of(src->db), have = page_size_of(dst->db);
+
+	if (!want || !have || want == have)
+		return 0;
+	sbuf_addf(msg,
+		  "cannot restore from %s: its pages are %d bytes and the "
+		  "store's %d, and a store in WAL mode cannot change its page "
+		  "size; restore into a new file (agentstate --store NEW.db "
+		  "restore %s) and move that into place while nothing uses "
+		  "the store; nothing was changed",
+		  file, want, have, file);
+	return -EINVAL;
+}
+
+static int restore_into(const char *uri, const char *file, ags_store *src,
 			const struct ags_restore_options *o, struct sbuf *msg)
 {
 	ags_store *dst = NULL;
@@ -174,6 +206,11 @@ static int restore_into(const char *uri, ags_store *src,
 			  "restore again",
 			  err ? err : strerror(-r));
 		free(err);
+		return r;
+	}
+	r = same_page_size(dst, src, file, msg);
+	if (r < 0) {
+		ags_store_close(dst);
 		return r;
 	}
 	/* One write transaction on the live store: other processes see the
@@ -222,7 +259,7 @@ int ags_backup_restore(const char *uri, const char *file,
 	if (r == 0)
 		r = open_backup(&src, file, o, &msg);
 	if (r == 0)
-		r = restore_into(uri, src, o, &msg);
+		r = restore_into(uri, file, src, o, &msg);
 	ags_store_close(src);
 	if (lock >= 0)
 		close(lock);

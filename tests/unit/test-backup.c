@@ -161,7 +161,7 @@ static void test_restore(void)
 	struct ags_restore_options o = { .problem = lines_cb, .ctx = &probs };
 	char *file = in_dir("r.db");
 	char *msg = NULL;
-	ags_store *other;
+	ags_store *other, *big;
 	int64_t seq;
 	int fd = -1;
 	char *b;
@@ -214,6 +214,26 @@ static void test_restore(void)
 	free(msg);
 	msg = NULL;
 	is_int(last_seq(s), seq, "refused restores change nothing");
+
+	/* A store made with pages of 8 KiB, backed up: its backup cannot go
+	 * into a store of 4 KiB pages in WAL mode. */
+	sqlite_exec(free_later(in_dir("big-pages.db")),
+		    "PRAGMA page_size = 8192; VACUUM;");
+	big = open_other("big-pages.db");
+	ags_collection_create(big, "c");
+	put_str(big, "c", "x", "1");
+	ags_backup_write(big, free_later(in_dir("big-pages-backup.db")), NULL,
+			 NULL);
+	ags_store_close(big);
+	is_int(ags_backup_restore(fixture_path(),
+				  free_later(in_dir("big-pages-backup.db")), &o,
+				  &msg),
+	       -EINVAL, "a backup of another page size is refused");
+	ok(msg && strstr(msg, "pages are 8192 bytes and the store's 4096"),
+	   "message: %s", msg);
+	free(msg);
+	msg = NULL;
+	is_int(last_seq(s), seq, "and changes nothing");
 
 	is_int(ags_backup_restore(free_later(in_dir("new.db")), file, &o, &msg),
 	       0, "restore into a store that does not exist yet");
