@@ -4,6 +4,7 @@
  * (each file renamed into place), from one consistent state of the store. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -80,6 +81,15 @@ static int put_file(struct exporter *x, const char *id, const char *body,
 
 	sbuf_reset(&x->fname);
 	r = name_encode_file(&x->fname, id, strlen(id));
+	if (r == 0 && x->fname.len > NAME_MAX)
+		return store_fail(x->s, -ENAMETOOLONG,
+				  "cannot export %s/%.32s...: its file name "
+				  "would be %zu bytes, more than the %d a "
+				  "file name may have ('%%', '/' and control "
+				  "bytes take three each); give it a shorter "
+				  "id, or export the other collections with "
+				  "--collection",
+				  x->col, id, x->fname.len, NAME_MAX);
 	if (r == 0 && !x->o->raw) {
 		sbuf_reset(&x->text);
 		r = json_pretty(&x->text, body, len);

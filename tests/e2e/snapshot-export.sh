@@ -64,6 +64,13 @@ is "$(cat raw/users/carol.json)" ' {"x" :1} ' "--raw writes the stored bytes"
 fails 1 "collection 'nope': no such collection" "a missing collection" \
 	"$AGS" export --collection nope raw
 fails 2 "--at needs an audit seq" "a bad --at" "$AGS" export --at soon x
+# An id that escapes to a file name longer than 255 bytes.
+"$AGS" mkcol long >/dev/null
+echo '{}' | "$AGS" put long "$(printf '/%.0s' $(seq 100))"
+fails 1 "file name would be 305 bytes, more than the 255" \
+	"an id whose file name is too long" "$AGS" export --collection long x
+is "$(ls x/long 2>/dev/null | wc -l)" 0 "no file of that collection is written"
+"$AGS" rmcol --force long >/dev/null
 fails 2 "missing DIR" "no DIR" "$AGS" export
 run "$AGS" export --help
 like "$out" "^Usage: agentstate export" "--help"
