@@ -45,6 +45,9 @@ struct ags_options {
 	enum ags_sync sync;  /* AGS_SYNC_NORMAL unless set */
 	size_t max_body;     /* 0: AGS_MAX_BODY_DEFAULT; larger bodies: EFBIG */
 	int busy_timeout_ms; /* 0: 5000; then EBUSY */
+	bool manual_checkpoint; /* commits never copy the WAL back into the
+				   database (SQLite's autocheckpoint); the
+				   caller calls ags_store_checkpoint() */
 };
 
 /** Open (and on first use create) the store named by @uri:
@@ -98,6 +101,14 @@ int ags_store_rollback(ags_store *store);
  * mount) tells its own changes from other processes' with it. */
 void ags_store_last_commit(ags_store *store, int64_t *first_seq,
 			   int64_t *last_seq);
+
+/** Copy what the WAL holds back into the database file as far as readers
+ * allow, without waiting for readers or writers (a passive checkpoint);
+ * once the WAL is past 4096 frames (16 MiB of 4 KiB pages), wait for
+ * readers and hold writers for a moment so the WAL starts over. For a
+ * writer opened with manual_checkpoint, called from another thread, so
+ * commits rarely pay for it. @return 0 or -errno. */
+int ags_store_checkpoint(ags_store *store);
 
 /** Make every change committed so far survive power loss, whatever the
  * sync setting (an fsync() in the mount calls this). @return 0 or -errno. */

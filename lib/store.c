@@ -233,6 +233,29 @@ int ags_store_rollback(ags_store *s)
 	return store_exec(s, SQL_ROLLBACK, "roll back the batch");
 }
 
+/* Past this many frames the WAL is started over (about 16 MiB). */
+#define WAL_RESTART_FRAMES 4096
+
+int ags_store_checkpoint(ags_store *s)
+{
+	int frames = 0;
+	int rc = sqlite3_wal_checkpoint_v2(
+		s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, NULL);
+
+	/* A passive checkpoint never makes the WAL start over: only a writer
+	 * that finds every frame copied back does, and under a steady stream
+	 * of commits there is always a newer one. So a long WAL gets a
+	 * restart checkpoint, which waits for readers and keeps writers out
+	 * for that moment; what the passive one copied is not copied again. */
+	if (rc == SQLITE_OK && frames > WAL_RESTART_FRAMES)
+		rc = sqlite3_wal_checkpoint_v2(
+			s->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+	/* BUSY: another connection is checkpointing, or readers stayed. */
+	if (rc == SQLITE_OK || rc == SQLITE_BUSY)
+		return 0;
+	return store_sql_fail(s, rc, "checkpoint the WAL");
+}
+
 static int fsync_file(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -466,6 +489,8 @@ static int connect(ags_store *s, const struct ags_options *o)
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, o->busy_timeout_ms > 0 ? o->busy_timeout_ms
 							   : 5000);
+	if (o->manual_checkpoint)
+		sqlite3_wal_autocheckpoint(s->db, 0);
 	if (!o->read_only) {
 		r = exec_script(s, sql_connection_setup, "open the store");
 		if (r < 0) {

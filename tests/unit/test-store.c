@@ -203,6 +203,53 @@ static void test_two_handles(void)
 	ags_store_close(b);
 }
 
+static long wal_pages(void)
+{
+	char path[96];
+	FILE *f;
+	long size = 0;
+
+	snprintf(path, sizeof(path), "%s-wal", fixture_path());
+	f = fopen(path, "rb");
+	if (f && fseek(f, 0, SEEK_END) == 0)
+		size = ftell(f);
+	if (f)
+		fclose(f);
+	return size / 4096;
+}
+
+/* With manual_checkpoint no commit copies the WAL back (SQLite would at
+ * 1000 pages); ags_store_checkpoint() does, and starts a long WAL over. */
+static void test_manual_checkpoint(void)
+{
+	struct ags_options o = { .manual_checkpoint = true };
+	ags_store *w, *r = fixture_open();
+	char *msg = NULL, id[16], *body;
+	long grown;
+
+	is_int(ags_store_open(&w, fixture_path(), &o, &msg), 0,
+	       "open a writer with manual checkpoints");
+	ags_collection_create(w, "ck");
+	for (int i = 0; i < 1500; i++) {
+		snprintf(id, sizeof(id), "o%d", i);
+		ags_object_put(w, NULL, "ck", id, "{\"n\": 1}", 8, 0);
+	}
+	grown = wal_pages();
+	ok(grown > 3000, "the WAL grew past SQLite's 1000 pages (%ld)", grown);
+	is_int(ags_store_checkpoint(r), 0, "another handle checkpoints");
+	ags_object_put(w, NULL, "ck", "after", "2", 1, 0);
+	is_int(ags_store_checkpoint(r), 0, "and again");
+	ags_object_put(w, NULL, "ck", "after2", "3", 1, 0);
+	ok(wal_pages() == grown, "the WAL file is reused, not grown (%ld)",
+	   wal_pages());
+	body = body_of(r, "ck", "o1499");
+	is_str(body, "{\"n\": 1}", "every commit is there");
+	free(body);
+	is_int(ags_store_check(r, NULL, NULL), 0, "and the store passes check");
+	ags_store_close(w);
+	ags_store_close(r);
+}
+
 int main(void)
 {
 	test_open_forms();
@@ -212,6 +259,7 @@ int main(void)
 	test_batch_broken();
 	test_read_only();
 	test_two_handles();
+	test_manual_checkpoint();
 	ags_store_close(NULL);
 	ok(1, "closing NULL is harmless");
 	return done_testing();
