@@ -27,6 +27,7 @@
 
 #define WATCH_INTERVAL_MS 250
 #define WATCH_BATCH 256
+#define CHECKPOINT_COMMITS 256
 
 /* ---- our own rows ---------------------------------------------------------- */
 
@@ -55,6 +56,10 @@ void watch_own_commit(struct mount *m)
 	o->first[tail] = first;
 	o->last[tail] = last;
 	o->n++;
+	/* Under a stream of changes the WAL grows by a few pages each: have
+	 * it checkpointed this often rather than only at the next poll. */
+	if (++o->commits % CHECKPOINT_COMMITS == 0)
+		watch_wake(m);
 out:
 	pthread_mutex_unlock(&o->lock);
 }
@@ -333,6 +338,21 @@ static void watch_done(struct mount *m)
 		mount_end_loop(m);
 }
 
+/* The writer leaves checkpoints to this thread: once a poll finds new
+ * rows, the WAL is copied back into the database file as far as readers
+ * allow, so it stays small without a commit ever waiting for that. */
+static void checkpoint(struct mount *m, ags_store *s)
+{
+	int64_t last;
+
+	if (m->read_only || ags_audit_last_seq(s, &last) < 0 ||
+	    last == m->ckpt_seq)
+		return;
+	if (ags_store_checkpoint(s) < 0)
+		mount_log(m, LOG_WARNING, "%s", ags_errmsg(s));
+	m->ckpt_seq = last;
+}
+
 static void *watch_main(void *arg)
 {
 	struct mount *m = arg;
@@ -351,9 +371,10 @@ static void *watch_main(void *arg)
 			;
 		if (stopping(m))
 			break;
-		if (s)
+		if (s) {
 			poll_once(m, s);
-		else
+			checkpoint(m, s);
+		} else
 			s = mount_store(m);
 	}
 	watch_done(m);

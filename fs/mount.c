@@ -70,12 +70,16 @@ ags_store *mount_store(struct mount *m)
 
 ags_store *mount_writer(struct mount *m)
 {
+	struct ags_options o = m->opts;
 	char *msg = NULL;
 	int r;
 
 	if (m->writer)
 		return m->writer;
-	r = ags_store_open(&m->writer, m->uri, &m->opts, &msg);
+	/* The watcher copies the WAL back between polls (mount-watch.c), so
+	 * no commit, and no close() waiting for one, pays for it. */
+	o.manual_checkpoint = m->watching;
+	r = ags_store_open(&m->writer, m->uri, &o, &msg);
 	if (r < 0) {
 		mount_log(m, LOG_ERR, "cannot open the store: %s",
 			  msg ? msg : strerror(-r));

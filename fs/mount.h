@@ -241,6 +241,7 @@ struct own_rows {
 	pthread_mutex_t lock;
 	int64_t first[OWN_RANGES], last[OWN_RANGES];
 	size_t head, n;
+	uint64_t commits; /* noted so far */
 };
 
 struct mount {
@@ -275,6 +276,7 @@ struct mount {
 	atomic_bool stop;
 	sem_t watch_wake; /* posted by watch_stop() and the signal handler */
 	int64_t seen_seq; /* audit rows acted on up to here */
+	int64_t ckpt_seq; /* the WAL was checkpointed with rows up to here */
 	struct own_rows own;
 	struct mount_backup backup; /* -o backup_dir=... (mount-backup.c) */
 };
