@@ -303,6 +303,12 @@ static void poll_once(struct mount *m, ags_store *s)
 			  (long long)last, (long long)m->seen_seq,
 			  MOUNT_TIMEOUT);
 		m->seen_seq = last;
+		m->ckpt_seq = 0;
+		/* Our noted rows are of the old log: new rows may reuse
+		 * their seqs. */
+		pthread_mutex_lock(&m->own.lock);
+		m->own.n = 0;
+		pthread_mutex_unlock(&m->own.lock);
 		return;
 	}
 	do {

@@ -51,6 +51,7 @@ like "$first" '-[0-9]{8}T[0-9]{6}Z-[0-9]+\.db$' \
 	"named after the store, the time and the audit sequence"
 sleep 2.5
 is "$(backups | tail -n 1)" "$first" "an unchanged store writes no new backup"
+"$AGS" backup "$TMP/early.db" >/dev/null # x is {"n": 2}
 for n in 11 12 13; do
 	echo "{\"n\": $n}" >"$MNT/c/x.json"
 	eventually 5000 "backups | grep -q -- \"-\$(last_field seq).db\$\""
@@ -60,6 +61,20 @@ newest="$TMP/backups/$(backups | tail -n 1)"
 run "$AGS" --store "$newest" check
 is "$rc" 0 "the newest backup passes check"
 is "$("$AGS" --store "$newest" get c x)" '{"n": 13}' "and holds the last write"
+
+# ---- restore under the mount: refused, unless forced
+is "$(cat "$MNT/c/x.json")" '{"n": 13}' "the mount has x cached"
+fails 1 'it is mounted' "a restore while mounted" \
+	"$AGS" restore "$TMP/early.db"
+is "$("$AGS" get c x)" '{"n": 13}' "a refused restore changes nothing"
+run "$AGS" restore --force "$TMP/early.db"
+is "$rc" 0 "restore --force under the mount"
+ok "the mount shows the restored body within seconds" \
+	eventually 3000 '[ "$(cat "$MNT/c/x.json")" = "{\"n\": 2}" ]'
+echo '{"n": 14}' >"$MNT/c/x.json"
+is "$("$AGS" get c x)" '{"n": 14}' "and takes writes again"
+ok "the daemon logs the restore" eventually 3000 \
+	'grep -q "the store was replaced under the mount" "$MOUNT_LOG"'
 unmount_store
 is "$mount_rc" 0 "the daemon with backups exits 0"
 like "$(cat "$MOUNT_LOG")" 'backup written' "backups are logged"
