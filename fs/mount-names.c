@@ -244,7 +244,7 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		mount_write_unlock(m);
 	}
 	if (r == 0) {
-		h = handle_new(m, n, fi->flags, req);
+		h = handle_new(m, n, fi->flags);
 		if (!h)
 			r = -ENOMEM;
 	}

@@ -660,14 +660,12 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 
 /* ---- open files ---------------------------------------------------------- */
 
-struct handle *handle_new(struct mount *m, struct node *n, int flags,
-			  fuse_req_t req)
+struct handle *handle_new(struct mount *m, struct node *n, int flags)
 {
 	struct handle *h = calloc(1, sizeof(*h));
 
 	if (!h)
 		return NULL;
-	actor_from_req(&h->opener, req);
 	h->writable = (flags & O_ACCMODE) != O_RDONLY;
 	pthread_mutex_lock(&m->lock);
 	h->node = node_ref(n);
@@ -776,7 +774,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	default:
 		r = -EISDIR;
 	}
-	h = r == 0 ? handle_new(m, n, fi->flags, req) : NULL;
+	h = r == 0 ? handle_new(m, n, fi->flags) : NULL;
 	if (r == 0 && !h)
 		r = -ENOMEM;
 	if (r < 0) {

@@ -454,8 +454,7 @@ void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	       fuse_ino_t newparent, const char *newname, unsigned int flags);
 
 /** Open a new handle on @n (reference and open count taken). */
-struct handle *handle_new(struct mount *m, struct node *n, int flags,
-			  fuse_req_t req);
+struct handle *handle_new(struct mount *m, struct node *n, int flags);
 /** Undo handle_new() for a reply the kernel never received. */
 void handle_drop(struct mount *m, struct handle *h);
 /** Free the handles the kernel did not release before the end. */
@@ -477,7 +476,6 @@ void reply_entry(struct mount *m, fuse_req_t req, struct node *n,
 struct handle {
 	struct link link;    /* in mount.open_files */
 	struct node *node;   /* referenced */
-	struct actor opener; /* release arrives without a caller */
 	struct actor writer; /* the last process that wrote through it */
 	bool writable;
 };
