@@ -39,6 +39,13 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* qsort() of nothing: its base may be NULL, which qsort() must not get. */
+static void sort(char **v, size_t n)
+{
+	if (n > 1)
+		qsort(v, n, sizeof(char *), cmp_str);
+}
+
 static int push(char ***v, size_t *n, size_t *alloc, char *s)
 {
 	char **grown;
@@ -161,9 +168,9 @@ int quick_begin(struct quick_check **out, ags_store *s, int root, bool raw,
 		quick_end(q);
 		return r == -ENOENT || r == -E2BIG ? 0 : r;
 	}
-	qsort(q->trusted_cols, q->ntrusted, sizeof(char *), cmp_str);
-	qsort(q->changed, q->nchanged, sizeof(char *), cmp_str);
-	qsort(q->changed_cols, q->nchanged_cols, sizeof(char *), cmp_str);
+	sort(q->trusted_cols, q->ntrusted);
+	sort(q->changed, q->nchanged);
+	sort(q->changed_cols, q->nchanged_cols);
 	*out = q;
 	return 0;
 }
