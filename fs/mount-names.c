@@ -725,7 +725,7 @@ static int hide_object(struct mount *m, ags_store *s, struct side *src,
 			return r;
 	}
 	pthread_mutex_lock(&m->lock);
-	n = node_of_object(m, src->dir, src->name, src->number);
+	n = node_of_known_object(m, src->dir, src->name, src->number);
 	if (n)
 		node_ref(n);
 	pthread_mutex_unlock(&m->lock);
@@ -981,8 +981,10 @@ static int exchange(struct mount *m, ags_store *s, struct side *src,
 		/* The kernel swapped its entries: each node now stands for
 		 * the other name, whose object holds the body it showed. */
 		pthread_mutex_lock(&m->lock);
-		a = node_by_number(m, src->number);
-		b = node_by_number(m, dst->number);
+		/* Both, even one let go while idle: the kernel holds both
+		 * ids and now shows each under the other name. */
+		a = node_of_known_object(m, src->dir, src->name, src->number);
+		b = node_of_known_object(m, dst->dir, dst->name, dst->number);
 		if (a && b)
 			node_swap_objects(m, a, b);
 		else if (a)

@@ -509,6 +509,19 @@ struct node *node_of_object(struct mount *m, struct node *parent,
 			  name);
 }
 
+struct node *node_of_known_object(struct mount *m, struct node *parent,
+				  const char *name, int64_t number)
+{
+	struct node *n = node_of_object(m, parent, name, number);
+
+	/* Made again after it was let go while idle: the kernel's count was
+	 * lost with it, and one is enough to keep the node until the
+	 * kernel's forget (counts beyond ours are clamped there). */
+	if (n && !n->nlookup)
+		n->nlookup = 1;
+	return n;
+}
+
 struct node *node_new_temp(struct mount *m, struct node *dir, const char *name)
 {
 	uint64_t ino = m->nodes.next_ino++;

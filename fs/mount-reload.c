@@ -45,7 +45,7 @@ static struct node *reload(struct mount *m, ags_store *s, int64_t number)
 		/* An object hidden behind a temporary file (vim's rename to
 		 * x.json~) is that file's now: the kernel's old id is stale. */
 		if (dir && !entry_find(m, dir, fname.buf))
-			n = node_of_object(m, dir, fname.buf, number);
+			n = node_of_known_object(m, dir, fname.buf, number);
 		if (dir)
 			node_maybe_free(m, dir);
 	}

@@ -43,11 +43,13 @@ void watch_own_commit(struct mount *m)
 	if (!first)
 		return;
 	pthread_mutex_lock(&o->lock);
-	tail = (o->head + o->n + OWN_RANGES - 1) % OWN_RANGES;
-	/* An operation that committed nothing leaves the last range as it
-	 * was: noted already. */
-	if (o->n && o->last[tail] >= first)
+	/* An operation that committed nothing leaves the writer's last range
+	 * as it was: noted already (and, after a restore emptied the queue,
+	 * of the old log: not to be noted again). */
+	if (first == o->seen_first && last == o->seen_last)
 		goto out;
+	o->seen_first = first;
+	o->seen_last = last;
 	if (o->n == OWN_RANGES) {
 		o->head = (o->head + 1) % OWN_RANGES;
 		o->n--;

@@ -241,7 +241,10 @@ struct own_rows {
 	pthread_mutex_t lock;
 	int64_t first[OWN_RANGES], last[OWN_RANGES];
 	size_t head, n;
-	uint64_t commits; /* noted so far */
+	uint64_t commits;	       /* noted so far */
+	int64_t seen_first, seen_last; /* the writer's last commit, as last
+					  read: an operation that committed
+					  nothing leaves it as it was */
 };
 
 struct mount {
@@ -350,6 +353,11 @@ struct node *node_of_collection(struct mount *m, const char *name,
 				int64_t number);
 struct node *node_of_object(struct mount *m, struct node *parent,
 			    const char *name, int64_t number);
+/** node_of_object() for an object the kernel is known to hold (it asked
+ * about its node id, or named it in a rename): a node made again counts
+ * one kernel reference, so it is not freed before the kernel forgets it. */
+struct node *node_of_known_object(struct mount *m, struct node *parent,
+				  const char *name, int64_t number);
 /** A new temporary file named @name in @dir. */
 struct node *node_new_temp(struct mount *m, struct node *dir, const char *name);
 

@@ -45,8 +45,9 @@ struct ags_options {
 	enum ags_sync sync;  /* AGS_SYNC_NORMAL unless set */
 	size_t max_body;     /* 0: AGS_MAX_BODY_DEFAULT; larger bodies: EFBIG */
 	int busy_timeout_ms; /* 0: 5000; then EBUSY */
-	bool manual_checkpoint; /* commits never copy the WAL back into the
-				   database (SQLite's autocheckpoint); the
+	bool manual_checkpoint; /* commits copy the WAL back into the
+				   database (SQLite's autocheckpoint) only
+				   past 20000 pages, as a fallback: the
 				   caller calls ags_store_checkpoint() */
 };
 

@@ -32,6 +32,7 @@ struct ags_store {
 	bool read_only;
 	int batch;	      /* a BATCH_* state */
 	int64_t batch_writes; /* rows changed when the current change began */
+	int busy_ms;	      /* the busy timeout */
 	/* audit rows written by the open transaction, and by the last one
 	 * this handle committed (ags_store_last_commit); 0: none */
 	int64_t txn_first_seq, txn_last_seq;

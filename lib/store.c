@@ -235,6 +235,10 @@ int ags_store_rollback(ags_store *s)
 
 /* Past this many frames the WAL is started over (about 16 MiB). */
 #define WAL_RESTART_FRAMES 4096
+#define RESTART_WAIT_MS 20
+/* SQLite's own checkpoint for a manual_checkpoint handle (its default is
+ * 1000 pages). */
+#define MANUAL_CHECKPOINT_FALLBACK 20000
 
 int ags_store_checkpoint(ags_store *s)
 {
@@ -247,9 +251,16 @@ int ags_store_checkpoint(ags_store *s)
 	 * of commits there is always a newer one. So a long WAL gets a
 	 * restart checkpoint, which waits for readers and keeps writers out
 	 * for that moment; what the passive one copied is not copied again. */
-	if (rc == SQLITE_OK && frames > WAL_RESTART_FRAMES)
+	if (rc == SQLITE_OK && frames > WAL_RESTART_FRAMES) {
+		/* It keeps writers out while it waits for readers: wait only
+		 * a moment (a long read elsewhere, an export, must not stall
+		 * every writer for the busy timeout), and try at the next
+		 * call. */
+		sqlite3_busy_timeout(s->db, RESTART_WAIT_MS);
 		rc = sqlite3_wal_checkpoint_v2(
 			s->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+		sqlite3_busy_timeout(s->db, s->busy_ms);
+	}
 	/* BUSY: another connection is checkpointing, or readers stayed. */
 	if (rc == SQLITE_OK || rc == SQLITE_BUSY)
 		return 0;
@@ -487,10 +498,12 @@ static int connect(ags_store *s, const struct ags_options *o)
 					: sqlite3_errstr(rc));
 	}
 	sqlite3_extended_result_codes(s->db, 1);
-	sqlite3_busy_timeout(s->db, o->busy_timeout_ms > 0 ? o->busy_timeout_ms
-							   : 5000);
+	s->busy_ms = o->busy_timeout_ms > 0 ? o->busy_timeout_ms : 5000;
+	sqlite3_busy_timeout(s->db, s->busy_ms);
+	/* Manual checkpoints: SQLite's only past a limit far above its
+	 * default, should the caller's checkpoints stop coming. */
 	if (o->manual_checkpoint)
-		sqlite3_wal_autocheckpoint(s->db, 0);
+		sqlite3_wal_autocheckpoint(s->db, MANUAL_CHECKPOINT_FALLBACK);
 	if (!o->read_only) {
 		r = exec_script(s, sql_connection_setup, "open the store");
 		if (r < 0) {
