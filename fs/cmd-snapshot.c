@@ -217,7 +217,7 @@ static const struct option help_only[] = {
 static const char export_help[] =
 	"Usage: agentstate export [--collection NAME]... [--raw] "
 	"[--at SEQ|TIME]\n"
-	"                         [--no-sync] [--no-quick] DIR\n"
+	"                         [--no-sync] DIR\n"
 	"\n"
 	"Write the store into DIR as DIR/COLLECTION/ID.json, with the same\n"
 	"file names as the mount, for git and other file tools. Each file is\n"
@@ -247,12 +247,6 @@ static const char export_help[] =
 	"  --no-sync          do not flush the files to disk at the end\n"
 	"                     (faster; a power loss soon after may leave\n"
 	"                     files of this export empty: export again)\n"
-	"  --no-quick         read every file already in DIR to compare it;\n"
-	"                     by default the file of an object unchanged\n"
-	"                     since the export that wrote DIR's\n"
-	"                     .agentstate-export.json is trusted unread\n"
-	"                     when its mtime is older than that file's (as\n"
-	"                     rsync trusts size and mtime)\n"
 	"  -h, --help         show this help\n"
 	"\n"
 	"Example:\n"
@@ -266,7 +260,6 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 		{ "raw", no_argument, NULL, 'r' },
 		{ "at", required_argument, NULL, 'a' },
 		{ "no-sync", no_argument, NULL, 'n' },
-		{ "no-quick", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -302,9 +295,6 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 			break;
 		case 'n':
 			o.no_sync = true;
-			break;
-		case 'q':
-			o.no_quick = true;
 			break;
 		case 'h':
 			free(cols);

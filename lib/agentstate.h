@@ -360,11 +360,8 @@ struct ags_export_options {
 	const char *const *collections; /* NULL-terminated; NULL: all */
 	bool raw;			/* stored bytes, not the pretty form */
 	enum ags_at at;
-	int64_t at_value; /* a seq, or ns since the epoch */
-	bool no_sync;	  /* do not flush the files at the end */
-	bool no_quick;	  /* read every existing file to compare it, rather
-			  than trust the files of objects unchanged since
-			  the last export that nobody touched since */
+	int64_t at_value;	  /* a seq, or ns since the epoch */
+	bool no_sync;		  /* do not flush the files at the end */
 	ags_progress_cb progress; /* may be NULL; counts objects */
 	void *ctx;
 };

@@ -3,8 +3,6 @@
 #ifndef AGS_SNAPSHOT_INT_H
 #define AGS_SNAPSHOT_INT_H
 
-#include <sys/types.h>
-
 #include "store-int.h"
 
 /* The name of the file an export writes beside the collections. */
@@ -41,25 +39,5 @@ int snap_body_at(ags_store *s, const struct snap_state *st,
 		 const struct snap_object *o, struct sbuf *out);
 
 void snap_state_release(struct snap_state *st);
-
-/* ---- the quick check of a re-export (snapshot-quick.c) ---- */
-
-struct quick_check;
-
-/** Read DIR's manifest (@root) and the audit rows since its seq, inside
- * the export's read transaction. *@out stays NULL when the tree cannot be
- * trusted at all (no manifest, another form, a log that went back, too
- * many changes). @return 0 or -errno. */
-int quick_begin(struct quick_check **out, ags_store *s, int root, bool raw,
-		int64_t seq_now);
-/** Did the manifest's export write collection @coll, unchanged since as a
- * collection (not dropped, created again or renamed)? */
-bool quick_collection(const struct quick_check *q, const char *coll);
-/** May the file @fname in @dir (of object @coll/@id) be trusted to hold
- * what the export would write, unread? @size: its length when known (a
- * raw export), else -1. */
-bool quick_file(const struct quick_check *q, int dir, const char *coll,
-		const char *id, const char *fname, ssize_t size);
-void quick_end(struct quick_check *q);
 
 #endif

@@ -32,13 +32,11 @@ struct exporter {
 	size_t ncols;
 	struct sbuf manifest; /* the "collections" members so far */
 	uint64_t done, total;
-	struct quick_check *quick; /* NULL: every file is read */
 
 	/* the collection being written */
 	const char *col;
 	int dir;
 	struct fsu_names have; /* its entries before the export */
-	bool quick_col;	       /* its files may be trusted unread */
 	uint64_t count;
 	struct sbuf fname, text;
 };
@@ -83,14 +81,6 @@ static int put_file(struct exporter *x, const char *id, const char *body,
 
 	sbuf_reset(&x->fname);
 	r = name_encode_file(&x->fname, id, strlen(id));
-	if (r == 0 && x->quick_col &&
-	    (i = fsu_find(&x->have, x->fname.buf)) >= 0 &&
-	    quick_file(x->quick, x->dir, x->col, id, x->fname.buf,
-		       x->o->raw ? (ssize_t)len : -1)) {
-		x->have.e[i].seen = true;
-		x->count++;
-		return 0;
-	}
 	if (r == 0 && x->fname.len > NAME_MAX)
 		return store_fail(x->s, -ENAMETOOLONG,
 				  "cannot export %s/%.32s...: its file name "
@@ -191,7 +181,6 @@ static int begin_collection(struct exporter *x, const char *name)
 
 	x->col = name;
 	x->count = 0;
-	x->quick_col = quick_collection(x->quick, name);
 	x->dir = open_collection_dir(x, name);
 	if (x->dir < 0)
 		return x->dir;
@@ -458,9 +447,6 @@ static int export_tree(struct exporter *x)
 	struct fsu_names top = { 0 };
 	int r = resolve_seq(x, &x->res.seq);
 
-	if (r == 0 && x->o->at == AGS_AT_NOW && !x->o->no_quick)
-		r = quick_begin(&x->quick, x->s, x->root, x->o->raw,
-				x->res.seq);
 	if (r == 0)
 		r = x->o->at == AGS_AT_NOW ? export_now(x)
 					   : export_at(x, x->res.seq);
@@ -520,7 +506,6 @@ int ags_snapshot_export(ags_store *s, struct ags_export_result *ret,
 			store_exec(s, SQL_ROLLBACK, "end reading the store");
 	}
 	close(x.root);
-	quick_end(x.quick);
 	for (size_t i = 0; i < x.ncols; i++)
 		free(x.cols[i].name);
 	free(x.cols);

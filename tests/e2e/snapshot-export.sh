@@ -151,48 +151,6 @@ run "$AGS" export partial
 ok "the next export completes it" diff -r -x .agentstate-export.json full partial
 is "$(find partial -name '.agentstate-tmp.*' | wc -l)" 0 "no temporary file is left"
 
-# the quick check: a file of an object unchanged since the manifest's
-# export, older than the manifest, is trusted unread
-"$AGS" mkcol quick >/dev/null
-printf '{"v": 1}' | "$AGS" put quick a
-printf '{"v": 1}' | "$AGS" put quick b
-"$AGS" export q >/dev/null
-age_files() { # files back in time, the manifest as it is (newer)
-	find q -name '*.json' ! -name .agentstate-export.json \
-		-exec touch -d 2001-01-01 {} +
-}
-age_files
-echo '{"v": "edited"}' >q/quick/a.json
-run "$AGS" export q
-like "$out" ": 1 written, 0 removed$" "a file edited after the export is read"
-is "$(tr -d ' \n' <q/quick/a.json)" '{"v":1}' "and put back"
-age_files
-sed -i 's/1/9/' q/quick/b.json
-touch -d 2001-01-01 q/quick/b.json
-run "$AGS" export q
-like "$out" ": 0 written, 0 removed$" \
-	"an edit of the same size with its mtime set back is trusted (as rsync)"
-run "$AGS" export --no-quick q
-like "$out" ": 1 written, 0 removed$" "--no-quick reads every file and finds it"
-is "$(tr -d ' \n' <q/quick/b.json)" '{"v":1}' "and puts it back"
-# A file of a collection the last export did not write is read, however
-# old: it may reflect an earlier state.
-age_files
-printf '{"v": 2}' | "$AGS" put quick b
-"$AGS" export --collection users q >/dev/null
-age_files
-run "$AGS" export q
-like "$out" ": 1 written, 0 removed$" \
-	"a collection the manifest does not list is compared"
-is "$(tr -d ' \n' <q/quick/b.json)" '{"v":2}' "and brought up to date"
-# Changed objects are always read.
-age_files
-printf '{"v": 3}' | "$AGS" put quick a
-run "$AGS" export q
-like "$out" ": 1 written, 0 removed$" "an object changed since is written"
-is "$(tr -d ' \n' <q/quick/a.json)" '{"v":3}' "with its new body"
-"$AGS" rmcol --force quick >/dev/null
-
 # a progress bar on a terminal, nothing on a pipe
 run "$AGS" export quiet
 is "$err" "" "no progress output when stderr is not a terminal"
