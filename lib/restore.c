@@ -186,16 +186,32 @@ static int same_page_size(ags_store *dst, ags_store *src, const char *file,
 	sbuf_addf(msg,
 		  "cannot restore from %s: its pages are %d bytes and the "
 		  "store's %d, and a store in WAL mode cannot change its page "
-		  "size; restore into a new file (agentstate --store NEW.db "
-		  "restore %s) and move that into place while nothing uses "
-		  "the store; nothing was changed",
-		  file, want, have, file);
+		  "size; the backup is a whole store of its own: copy it into "
+		  "place instead (cp %s %s) while nothing uses the store; "
+		  "nothing was changed",
+		  file, want, have, file, dst->path.buf);
 	return -EINVAL;
 }
 
-static int restore_into(const char *uri, const char *file, ags_store *src,
-			const struct ags_restore_options *o, struct sbuf *msg)
+/* Undo the creation of a store a refused restore made. */
+static void remove_store_files(const char *path)
 {
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	struct sbuf name = SBUF_INIT;
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(*suffixes); i++) {
+		sbuf_reset(&name);
+		if (sbuf_addf(&name, "%s%s", path, suffixes[i]) == 0)
+			unlink(name.buf);
+	}
+	sbuf_release(&name);
+}
+
+static int restore_into(const char *uri, const char *uri_path, const char *file,
+			ags_store *src, const struct ags_restore_options *o,
+			struct sbuf *msg)
+{
+	bool created = access(uri_path, F_OK) != 0;
 	ags_store *dst = NULL;
 	char *err = NULL;
 	int r = ags_store_open(&dst, uri, NULL, &err);
@@ -211,6 +227,8 @@ static int restore_into(const char *uri, const char *file, ags_store *src,
 	r = same_page_size(dst, src, file, msg);
 	if (r < 0) {
 		ags_store_close(dst);
+		if (created)
+			remove_store_files(uri_path);
 		return r;
 	}
 	/* One write transaction on the live store: other processes see the
@@ -259,7 +277,7 @@ int ags_backup_restore(const char *uri, const char *file,
 	if (r == 0)
 		r = open_backup(&src, file, o, &msg);
 	if (r == 0)
-		r = restore_into(uri, file, src, o, &msg);
+		r = restore_into(uri, path.buf, file, src, o, &msg);
 	ags_store_close(src);
 	if (lock >= 0)
 		close(lock);

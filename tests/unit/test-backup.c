@@ -229,11 +229,21 @@ static void test_restore(void)
 				  free_later(in_dir("big-pages-backup.db")), &o,
 				  &msg),
 	       -EINVAL, "a backup of another page size is refused");
-	ok(msg && strstr(msg, "pages are 8192 bytes and the store's 4096"),
+	ok(msg && strstr(msg, "pages are 8192 bytes and the store's 4096") &&
+		   strstr(msg, "copy it into place instead (cp "),
 	   "message: %s", msg);
 	free(msg);
 	msg = NULL;
 	is_int(last_seq(s), seq, "and changes nothing");
+	is_int(ags_backup_restore(free_later(in_dir("new-8k.db")),
+				  free_later(in_dir("big-pages-backup.db")), &o,
+				  &msg),
+	       -EINVAL, "nor into a new store, made with 4 KiB pages");
+	free(msg);
+	msg = NULL;
+	ok(!exists(free_later(in_dir("new-8k.db"))) &&
+		   !exists(free_later(in_dir("new-8k.db-wal"))),
+	   "which the refusal removes again");
 
 	is_int(ags_backup_restore(free_later(in_dir("new.db")), file, &o, &msg),
 	       0, "restore into a store that does not exist yet");
