@@ -1339,7 +1339,8 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
 	struct mount *m = mount_of(req);
-	struct node *n = node_get(m, ino);
+	/* An object's id, let go while idle, is still no directory. */
+	struct node *n = node_get_or_reload(m, ino);
 	struct dirhandle *dh;
 
 	if (!n) {
