@@ -84,6 +84,15 @@ static bool own_row(struct mount *m, int64_t seq)
 	return own;
 }
 
+/* The log went back (a restore): our noted rows are of the old log, and
+ * new rows may reuse their seqs. */
+static void own_rows_forget(struct mount *m)
+{
+	pthread_mutex_lock(&m->own.lock);
+	m->own.n = 0;
+	pthread_mutex_unlock(&m->own.lock);
+}
+
 /* One audit row's names, copied out of the store's callback. */
 struct change {
 	char *coll, *id, *from_coll, *from_id;
@@ -284,15 +293,15 @@ static void apply(struct mount *m, ags_store *s, const struct change *c)
 	notes_send(m, &nt);
 }
 
-static void poll_once(struct mount *m, ags_store *s)
+/* Act on the rows up to @last, the log's newest. */
+static void poll_once(struct mount *m, ags_store *s, int64_t last)
 {
 	struct ags_audit_filter f = { .limit = WATCH_BATCH };
 	struct changes cs;
-	int64_t last;
 	size_t i;
 	int r;
 
-	if (ags_audit_last_seq(s, &last) < 0 || last == m->seen_seq)
+	if (last == m->seen_seq)
 		return;
 	if (last < m->seen_seq) {
 		/* The log went back: a forced restore replaced the store.
@@ -306,11 +315,7 @@ static void poll_once(struct mount *m, ags_store *s)
 			  MOUNT_TIMEOUT);
 		m->seen_seq = last;
 		m->ckpt_seq = 0;
-		/* Our noted rows are of the old log: new rows may reuse
-		 * their seqs. */
-		pthread_mutex_lock(&m->own.lock);
-		m->own.n = 0;
-		pthread_mutex_unlock(&m->own.lock);
+		own_rows_forget(m);
 		return;
 	}
 	do {
@@ -349,12 +354,9 @@ static void watch_done(struct mount *m)
 /* The writer leaves checkpoints to this thread: once a poll finds new
  * rows, the WAL is copied back into the database file as far as readers
  * allow, so it stays small without a commit ever waiting for that. */
-static void checkpoint(struct mount *m, ags_store *s)
+static void checkpoint(struct mount *m, ags_store *s, int64_t last)
 {
-	int64_t last;
-
-	if (m->read_only || ags_audit_last_seq(s, &last) < 0 ||
-	    last == m->ckpt_seq)
+	if (m->read_only || last == m->ckpt_seq)
 		return;
 	if (ags_store_checkpoint(s) < 0)
 		mount_log(m, LOG_WARNING, "%s", ags_errmsg(s));
@@ -365,6 +367,7 @@ static void *watch_main(void *arg)
 {
 	struct mount *m = arg;
 	struct timespec until;
+	int64_t last;
 	ags_store *s = mount_store(m);
 
 	while (!stopping(m)) {
@@ -379,11 +382,12 @@ static void *watch_main(void *arg)
 			;
 		if (stopping(m))
 			break;
-		if (s) {
-			poll_once(m, s);
-			checkpoint(m, s);
-		} else
+		if (!s) {
 			s = mount_store(m);
+		} else if (ags_audit_last_seq(s, &last) == 0) {
+			poll_once(m, s, last);
+			checkpoint(m, s, last);
+		}
 	}
 	watch_done(m);
 	return NULL;

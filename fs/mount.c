@@ -46,22 +46,30 @@ static void store_destroy(void *p)
 	ags_store_close(p);
 }
 
-ags_store *mount_store(struct mount *m)
+/* A store handle of the daemon's, or NULL (logged). */
+static ags_store *open_store(struct mount *m, const struct ags_options *o)
 {
-	ags_store *s = pthread_getspecific(m->store_key);
+	ags_store *s = NULL;
 	char *msg = NULL;
-	int r;
+	int r = ags_store_open(&s, m->uri, o, &msg);
 
-	if (s)
-		return s;
-	r = ags_store_open(&s, m->uri, &m->opts, &msg);
 	if (r < 0) {
 		mount_log(m, LOG_ERR, "cannot open the store: %s",
 			  msg ? msg : strerror(-r));
 		free(msg);
 		return NULL;
 	}
-	if (pthread_setspecific(m->store_key, s) != 0) {
+	return s;
+}
+
+ags_store *mount_store(struct mount *m)
+{
+	ags_store *s = pthread_getspecific(m->store_key);
+
+	if (s)
+		return s;
+	s = open_store(m, &m->opts);
+	if (s && pthread_setspecific(m->store_key, s) != 0) {
 		ags_store_close(s);
 		return NULL;
 	}
@@ -71,21 +79,13 @@ ags_store *mount_store(struct mount *m)
 ags_store *mount_writer(struct mount *m)
 {
 	struct ags_options o = m->opts;
-	char *msg = NULL;
-	int r;
 
 	if (m->writer)
 		return m->writer;
 	/* The watcher copies the WAL back between polls (mount-watch.c), so
 	 * no commit, and no close() waiting for one, pays for it. */
 	o.manual_checkpoint = m->watching;
-	r = ags_store_open(&m->writer, m->uri, &o, &msg);
-	if (r < 0) {
-		mount_log(m, LOG_ERR, "cannot open the store: %s",
-			  msg ? msg : strerror(-r));
-		free(msg);
-		m->writer = NULL;
-	}
+	m->writer = open_store(m, &o);
 	return m->writer;
 }
 

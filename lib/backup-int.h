@@ -8,6 +8,10 @@
 /** Whether a store's file name is an in-memory database. */
 bool backup_is_memory(const char *path);
 
+/** Remove a database file and its journal, WAL and shared-memory files
+ * (a backup's temporary copy, a store a refused restore created). */
+void backup_remove_db(const char *path);
+
 /** Copy every page of @src into @dst in steps, calling @progress with
  * pages done and total; a busy destination is retried for a while. Errors
  * are set on @s with the message of @err_db. @return 0 or -errno. */

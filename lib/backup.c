@@ -88,14 +88,14 @@ static int sync_parent(const char *file)
 	return r;
 }
 
-static void remove_tmp(const char *tmp)
+void backup_remove_db(const char *path)
 {
 	static const char *const suffix[] = { "", "-journal", "-wal", "-shm" };
 	struct sbuf p = SBUF_INIT;
 
 	for (size_t i = 0; i < sizeof(suffix) / sizeof(*suffix); i++) {
 		sbuf_reset(&p);
-		if (sbuf_addf(&p, "%s%s", tmp, suffix[i]) == 0)
+		if (sbuf_addf(&p, "%s%s", path, suffix[i]) == 0)
 			unlink(p.buf);
 	}
 	sbuf_release(&p);
@@ -143,7 +143,7 @@ static int backup_locked(ags_store *s, const char *file,
 
 	if (sbuf_addf(&tmp, "%s.tmp", file) < 0)
 		return store_fail(s, -ENOMEM, "cannot back up: out of memory");
-	remove_tmp(tmp.buf);
+	backup_remove_db(tmp.buf);
 	r = write_copy(s, tmp.buf, progress, ctx);
 	if (r == 0) {
 		r = fsync_path(tmp.buf, O_RDONLY);
@@ -163,7 +163,7 @@ static int backup_locked(ags_store *s, const char *file,
 			store_fail(s, r, "%s", msg.buf);
 			sbuf_release(&msg);
 		}
-		remove_tmp(tmp.buf);
+		backup_remove_db(tmp.buf);
 	}
 	sbuf_release(&tmp);
 	return r;

@@ -193,20 +193,6 @@ static int same_page_size(ags_store *dst, ags_store *src, const char *file,
 	return -EINVAL;
 }
 
-/* Undo the creation of a store a refused restore made. */
-static void remove_store_files(const char *path)
-{
-	static const char *const suffixes[] = { "", "-wal", "-shm" };
-	struct sbuf name = SBUF_INIT;
-
-	for (size_t i = 0; i < sizeof(suffixes) / sizeof(*suffixes); i++) {
-		sbuf_reset(&name);
-		if (sbuf_addf(&name, "%s%s", path, suffixes[i]) == 0)
-			unlink(name.buf);
-	}
-	sbuf_release(&name);
-}
-
 static int restore_into(const char *uri, const char *uri_path, const char *file,
 			ags_store *src, const struct ags_restore_options *o,
 			struct sbuf *msg)
@@ -228,7 +214,7 @@ static int restore_into(const char *uri, const char *uri_path, const char *file,
 	if (r < 0) {
 		ags_store_close(dst);
 		if (created)
-			remove_store_files(uri_path);
+			backup_remove_db(uri_path);
 		return r;
 	}
 	/* One write transaction on the live store: other processes see the

@@ -79,11 +79,7 @@ refused mv
 is "$(cat "$MNT/c/bad.tmp")" '{"n": 2}}' "the temporary file is still there"
 rm "$MNT/c/bad.tmp"
 
-run "$PY" -c 'import os, sys
-try:
-    os.truncate(sys.argv[1], 3)
-except OSError as e:
-    print(e.errno)' "$X"
+truncate_path "$X" 3
 is "$out" 22 "truncate(2) of a closed file to invalid JSON: EINVAL"
 refused truncate
 

@@ -141,6 +141,16 @@ last_field() {
 	last_row | jq -r ".$1"
 }
 
+# truncate_path PATH SIZE: truncate(2) with no open file, as "$out" the
+# errno it failed with (empty on success).
+truncate_path() {
+	run "$PY" -c 'import os, sys
+try:
+    os.truncate(sys.argv[1], int(sys.argv[2]))
+except OSError as e:
+    print(e.errno)' "$1" "$2"
+}
+
 # The number of audit rows.
 audit_rows() {
 	"$AGS" log | wc -l | tr -d ' '

@@ -122,11 +122,7 @@ run rm "$MNT/.agentstate/audit.jsonl"
 is "$rc" 1 "the audit log cannot be removed"
 run sh -c "echo '{}' >>'$MNT/.agentstate/audit.jsonl'"
 like "$err" 'Read-only file system' "writing into the audit log: EROFS"
-run "$PY" -c 'import os, sys
-try:
-    os.truncate(sys.argv[1], 0)
-except OSError as e:
-    print(e.errno)' "$MNT/.agentstate/audit.jsonl"
+truncate_path "$MNT/.agentstate/audit.jsonl" 0
 is "$out" 30 "truncating it: EROFS"
 run touch "$MNT/.agentstate/new.json"
 like "$err" 'not permitted' "creating a file in .agentstate: EPERM"
