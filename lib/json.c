@@ -35,6 +35,9 @@ struct level {
 	size_t n, alloc;
 };
 
+/* Up to this many members, duplicates are found without sorting. */
+#define SMALL_OBJECT 16
+
 struct parser {
 	const char *s;
 	size_t len;
@@ -396,24 +399,35 @@ static int member_cmp(const void *a, const void *b)
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
+static bool same_name(const struct member *x, const struct member *y)
+{
+	return x->len == y->len && !memcmp(x->name, y->name, x->len);
+}
+
 /* The offset of the first member whose name came earlier in the same object,
- * or NO_DUPLICATE; the level is emptied for the next object. Sorting keeps an
- * object of n members at O(n log n) whatever its names, where a hash table
- * could be driven quadratic by chosen names. */
+ * or NO_DUPLICATE; the level is emptied for the next object. Members are in
+ * the order they were read. A small object (most of them) is checked pair
+ * by pair, cheaper than sorting; a big one is sorted, which keeps it at
+ * O(n log n) whatever its names, where a hash table could be driven
+ * quadratic by chosen names. */
 static size_t first_duplicate(struct level *lv)
 {
-	size_t first = NO_DUPLICATE, i;
+	size_t first = NO_DUPLICATE, i, j;
 	struct member *m = lv->m;
 
 	for (i = 0; i < lv->n; i++)
 		m[i].name = lv->names.buf + m[i].off;
-	if (lv->n > 1)
+	if (lv->n <= SMALL_OBJECT) {
+		for (i = 1; i < lv->n && first == NO_DUPLICATE; i++)
+			for (j = 0; j < i && first == NO_DUPLICATE; j++)
+				if (same_name(&m[i], &m[j]))
+					first = m[i].pos;
+	} else {
 		qsort(m, lv->n, sizeof(*m), member_cmp);
-	for (i = 1; i < lv->n; i++)
-		if (m[i].len == m[i - 1].len &&
-		    !memcmp(m[i].name, m[i - 1].name, m[i].len) &&
-		    m[i].pos < first)
-			first = m[i].pos;
+		for (i = 1; i < lv->n; i++)
+			if (same_name(&m[i], &m[i - 1]) && m[i].pos < first)
+				first = m[i].pos;
+	}
 	lv->n = 0;
 	sbuf_reset(&lv->names);
 	return first;
@@ -648,19 +662,38 @@ struct printer {
 	int err;
 };
 
+/* Called for every token: the common case, room already there, is a copy
+ * without a call into sbuf. */
 static void emit(struct printer *pr, const char *s, size_t n)
 {
-	if (!pr->err)
-		pr->err = sbuf_add(pr->out, s, n);
+	struct sbuf *out = pr->out;
+
+	if (pr->err)
+		return;
+	if (out->alloc - out->len <= n) {
+		pr->err = sbuf_add(out, s, n);
+		return;
+	}
+	if (n > 16)
+		memcpy(out->buf + out->len, s, n);
+	else
+		for (size_t i = 0; i < n; i++)
+			out->buf[out->len + i] = s[i];
+	out->len += n;
+	out->buf[out->len] = '\0';
 }
 
 static void emit_line(struct printer *pr)
 {
-	unsigned i;
+	struct sbuf *out = pr->out;
+	size_t n = 1 + 2 * (size_t)pr->indent;
 
-	emit(pr, "\n", 1);
-	for (i = 0; i < pr->indent; i++)
-		emit(pr, "  ", 2);
+	if (pr->err || (pr->err = sbuf_grow(out, n)))
+		return;
+	out->buf[out->len] = '\n';
+	memset(out->buf + out->len + 1, ' ', n - 1);
+	out->len += n;
+	out->buf[out->len] = '\0';
 }
 
 static void pp_skip_ws(struct printer *pr)
@@ -742,6 +775,11 @@ int json_pretty(struct sbuf *out, const char *buf, size_t len)
 	size_t old = out->len;
 	int r = json_check(buf, len, NULL);
 
+	if (r)
+		return r;
+	/* Room for the body and some indentation: most bodies then print
+	 * without growing the buffer. */
+	r = sbuf_grow(out, 2 * len + 64);
 	if (r)
 		return r;
 	pp_skip_ws(&pr);

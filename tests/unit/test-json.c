@@ -332,6 +332,17 @@ static void test_big_objects(void)
 	is_int(e.line, 1, "big dup: line");
 	is_int(e.column, len - 6, "big dup: column");
 	free(s);
+	/* Around the size where duplicates stop being found pair by pair. */
+	for (unsigned n = 15; n <= 18; n++) {
+		s = big_object(n, "k3", &len);
+		is_int(json_check(s, len, &e), -EINVAL, "%u members, one dup",
+		       n);
+		is_int(e.offset, len - 7, "%u members: offset of the dup", n);
+		free(s);
+		s = big_object(n, NULL, &len);
+		accepted_n("distinct members", s, len);
+		free(s);
+	}
 	s = big_object(100000, "k\\u0035", &len);
 	is_int(json_check(s, len, &e), -EINVAL, "big dup by escape");
 	is_int(e.offset, len - 12, "big dup by escape: offset");
@@ -348,6 +359,32 @@ static void pretty_is(const char *label, const char *in, const char *want)
 	is_str(again.buf, out.buf, "%s: idempotent", label);
 	sbuf_release(&out);
 	sbuf_release(&again);
+}
+
+/* Indentation that outgrows the room reserved for it up front. */
+static void test_pretty_deep(void)
+{
+	enum { DEPTH = 300 };
+	struct sbuf in = SBUF_INIT, want = SBUF_INIT, out = SBUF_INIT;
+	int i;
+
+	for (i = 0; i < DEPTH; i++)
+		sbuf_addch(&in, '[');
+	sbuf_adds(&in, "\"a string longer than sixteen bytes\"");
+	for (i = 0; i < DEPTH; i++)
+		sbuf_addch(&in, ']');
+	for (i = 0; i < DEPTH; i++)
+		sbuf_addf(&want, "%*s[\n", 2 * i, "");
+	sbuf_addf(&want, "%*s\"a string longer than sixteen bytes\"\n",
+		  2 * DEPTH, "");
+	for (i = DEPTH - 1; i >= 0; i--)
+		sbuf_addf(&want, "%*s]\n", 2 * i, "");
+	is_int(json_pretty(&out, in.buf, in.len), 0, "deep nesting: pretty");
+	is_int((int)out.len, (int)want.len, "deep nesting: length");
+	is_int(strcmp(out.buf, want.buf), 0, "deep nesting: text");
+	sbuf_release(&in);
+	sbuf_release(&want);
+	sbuf_release(&out);
 }
 
 static void test_pretty(void)
@@ -398,6 +435,7 @@ static void test_pretty(void)
 		  "    ]\n"
 		  "  ]\n"
 		  "]\n");
+	test_pretty_deep();
 	sbuf_addf(&out, "keep");
 	is_int(json_pretty(&out, "[1,]", 4), -EINVAL, "pretty refuses invalid");
 	is_str(out.buf, "keep", "pretty leaves out alone on refusal");
