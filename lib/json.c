@@ -1,5 +1,5 @@
 /* json.c: the strict JSON check of design.md ("JSON bodies") and the canonical
- * pretty form used by export. Hand-written because a body is stored byte for
+ * pretty form used by export, printed by the same pass that checks. Hand-written because a body is stored byte for
  * byte and a refusal must say exactly where and why: cJSON re-prints numbers
  * and keeps its error position in a global. */
 #include <errno.h>
@@ -47,7 +47,52 @@ struct parser {
 	size_t nlevels;	       /* slots in levels */
 	size_t err_pos;
 	const char *reason;
+	/* The canonical pretty form, when wanted: tokens exactly as written,
+	 * one value per line, indented two spaces per depth. */
+	struct sbuf *out;
+	int out_err; /* the first failure to append; the rest is skipped */
 };
+
+/* Called for every token: the common case, room already there, is a copy
+ * without a call into sbuf. */
+static void emit(struct parser *p, const char *s, size_t n)
+{
+	struct sbuf *out = p->out;
+
+	if (!out || p->out_err)
+		return;
+	if (out->alloc - out->len <= n) {
+		p->out_err = sbuf_add(out, s, n);
+		return;
+	}
+	if (n > 16)
+		memcpy(out->buf + out->len, s, n);
+	else
+		for (size_t i = 0; i < n; i++)
+			out->buf[out->len + i] = s[i];
+	out->len += n;
+	out->buf[out->len] = '\0';
+}
+
+/* A new line indented for the given depth. */
+static void emit_line(struct parser *p, unsigned depth)
+{
+	struct sbuf *out = p->out;
+	size_t n = 1 + 2 * (size_t)depth;
+
+	if (!out || p->out_err || (p->out_err = sbuf_grow(out, n)))
+		return;
+	out->buf[out->len] = '\n';
+	memset(out->buf + out->len + 1, ' ', n - 1);
+	out->len += n;
+	out->buf[out->len] = '\0';
+}
+
+/* The token from start to pos, as written. */
+static void emit_token(struct parser *p, size_t start)
+{
+	emit(p, p->s + start, p->pos - start);
+}
 
 static int parse_value(struct parser *p, const char *expected);
 
@@ -366,20 +411,26 @@ static int parse_array(struct parser *p)
 	skip_ws(p);
 	if (peek(p) == ']') {
 		p->pos++;
+		emit(p, "[]", 2);
 		return 0;
 	}
+	emit(p, "[", 1);
 	for (;;) {
+		emit_line(p, p->depth);
 		r = parse_value(p, expected);
 		if (r)
 			return r;
 		skip_ws(p);
 		if (peek(p) == ']') {
 			p->pos++;
+			emit_line(p, p->depth - 1);
+			emit(p, "]", 1);
 			return 0;
 		}
 		if (peek(p) != ',')
 			return unexpected(p, "expected ',' or ']'");
 		p->pos++;
+		emit(p, ",", 1);
 		skip_ws(p);
 		if (peek(p) == ']')
 			return fail(p, p->pos, "trailing comma");
@@ -450,6 +501,7 @@ static int add_member(struct parser *p, struct level *lv)
 	r = parse_string(p, &lv->names);
 	if (r)
 		return r;
+	emit_token(p, pos);
 	m = &lv->m[lv->n++];
 	m->pos = pos;
 	m->off = off;
@@ -491,6 +543,7 @@ static int parse_members(struct parser *p, struct level *lv)
 	for (;;) {
 		if (peek(p) != '"')
 			return unexpected(p, expected);
+		emit_line(p, p->depth);
 		r = add_member(p, lv);
 		if (r)
 			return r;
@@ -498,6 +551,7 @@ static int parse_members(struct parser *p, struct level *lv)
 		if (peek(p) != ':')
 			return unexpected(p, "expected ':'");
 		p->pos++;
+		emit(p, ": ", 2);
 		skip_ws(p);
 		r = parse_value(p, "expected a value");
 		if (r)
@@ -508,6 +562,7 @@ static int parse_members(struct parser *p, struct level *lv)
 		if (peek(p) != ',')
 			return unexpected(p, "expected ',' or '}'");
 		p->pos++;
+		emit(p, ",", 1);
 		skip_ws(p);
 		if (peek(p) == '}')
 			return fail(p, p->pos, "trailing comma");
@@ -525,10 +580,15 @@ static int parse_object(struct parser *p)
 		return -ENOMEM;
 	p->pos++;
 	skip_ws(p);
-	if (peek(p) != '}') {
+	if (peek(p) == '}') {
+		emit(p, "{}", 2);
+	} else {
+		emit(p, "{", 1);
 		r = parse_members(p, lv);
 		if (r)
 			return r;
+		emit_line(p, p->depth - 1);
+		emit(p, "}", 1);
 	}
 	p->pos++;
 	dup = first_duplicate(lv);
@@ -550,14 +610,9 @@ static int parse_container(struct parser *p)
 
 /* A value at pos (white space already skipped); expected is the reason
  * given when no value starts there. */
-static int parse_value(struct parser *p, const char *expected)
+static int parse_scalar(struct parser *p, int c, const char *expected)
 {
-	int c = peek(p);
-
 	switch (c) {
-	case '{':
-	case '[':
-		return parse_container(p);
 	case '"':
 		return parse_string(p, NULL);
 	case 't':
@@ -575,6 +630,19 @@ static int parse_value(struct parser *p, const char *expected)
 	if (c >= 0 && is_letter((char)c))
 		return fail(p, p->pos, "invalid literal");
 	return unexpected(p, expected);
+}
+
+static int parse_value(struct parser *p, const char *expected)
+{
+	size_t start = p->pos;
+	int c = peek(p), r;
+
+	if (c == '{' || c == '[')
+		return parse_container(p);
+	r = parse_scalar(p, c, expected);
+	if (r == 0)
+		emit_token(p, start);
+	return r;
 }
 
 static int parse_document(struct parser *p)
@@ -651,143 +719,27 @@ int json_check(const char *buf, size_t len, struct json_error *err)
 	return r;
 }
 
-/* The canonical printer runs over a body json_check accepted, so it only
- * has to find where tokens end. Its first error sticks, which keeps the
- * printing code straight. */
-struct printer {
-	struct sbuf *out;
-	const char *s;
-	size_t len, pos;
-	unsigned indent;
-	int err;
-};
-
-/* Called for every token: the common case, room already there, is a copy
- * without a call into sbuf. */
-static void emit(struct printer *pr, const char *s, size_t n)
-{
-	struct sbuf *out = pr->out;
-
-	if (pr->err)
-		return;
-	if (out->alloc - out->len <= n) {
-		pr->err = sbuf_add(out, s, n);
-		return;
-	}
-	if (n > 16)
-		memcpy(out->buf + out->len, s, n);
-	else
-		for (size_t i = 0; i < n; i++)
-			out->buf[out->len + i] = s[i];
-	out->len += n;
-	out->buf[out->len] = '\0';
-}
-
-static void emit_line(struct printer *pr)
-{
-	struct sbuf *out = pr->out;
-	size_t n = 1 + 2 * (size_t)pr->indent;
-
-	if (pr->err || (pr->err = sbuf_grow(out, n)))
-		return;
-	out->buf[out->len] = '\n';
-	memset(out->buf + out->len + 1, ' ', n - 1);
-	out->len += n;
-	out->buf[out->len] = '\0';
-}
-
-static void pp_skip_ws(struct printer *pr)
-{
-	while (pr->pos < pr->len && is_ws(pr->s[pr->pos]))
-		pr->pos++;
-}
-
-/* Copy a string, number or literal exactly as written. */
-static void pp_token(struct printer *pr)
-{
-	static const char ends[] = ",:]} \t\r\n";
-	size_t start = pr->pos;
-
-	if (pr->s[pr->pos] == '"') {
-		for (pr->pos++; pr->s[pr->pos] != '"'; pr->pos++)
-			if (pr->s[pr->pos] == '\\')
-				pr->pos++;
-		pr->pos++;
-	} else {
-		while (pr->pos < pr->len &&
-		       !memchr(ends, pr->s[pr->pos], sizeof(ends) - 1))
-			pr->pos++;
-	}
-	emit(pr, pr->s + start, pr->pos - start);
-}
-
-static void pp_value(struct printer *pr);
-
-/* A member name and its colon, printed as the name and ": ". */
-static void pp_name(struct printer *pr)
-{
-	pp_token(pr);
-	pp_skip_ws(pr);
-	pr->pos++;
-	pp_skip_ws(pr);
-	emit(pr, ": ", 2);
-}
-
-static void pp_container(struct printer *pr)
-{
-	char close = pr->s[pr->pos] == '{' ? '}' : ']';
-
-	emit(pr, pr->s + pr->pos++, 1);
-	pp_skip_ws(pr);
-	if (pr->s[pr->pos] == close) {
-		pr->pos++;
-		emit(pr, &close, 1);
-		return;
-	}
-	pr->indent++;
-	for (;;) {
-		emit_line(pr);
-		if (close == '}')
-			pp_name(pr);
-		pp_value(pr);
-		pp_skip_ws(pr);
-		if (pr->s[pr->pos++] == close)
-			break;
-		emit(pr, ",", 1);
-		pp_skip_ws(pr);
-	}
-	pr->indent--;
-	emit_line(pr);
-	emit(pr, &close, 1);
-}
-
-static void pp_value(struct printer *pr)
-{
-	if (pr->s[pr->pos] == '{' || pr->s[pr->pos] == '[')
-		pp_container(pr);
-	else
-		pp_token(pr);
-}
-
 int json_pretty(struct sbuf *out, const char *buf, size_t len)
 {
-	struct printer pr = { .out = out, .s = buf, .len = len };
+	struct parser p = { .s = buf, .len = len, .out = out };
 	size_t old = out->len;
-	int r = json_check(buf, len, NULL);
+	int r;
 
-	if (r)
-		return r;
 	/* Room for the body and some indentation: most bodies then print
 	 * without growing the buffer. */
 	r = sbuf_grow(out, 2 * len + 64);
+	if (r == 0)
+		r = parse_document(&p);
+	if (r == 0)
+		r = p.out_err;
+	if (r == 0)
+		emit(&p, "\n", 1);
+	if (r == 0)
+		r = p.out_err;
+	free_levels(p.levels, p.nlevels);
 	if (r)
-		return r;
-	pp_skip_ws(&pr);
-	pp_value(&pr);
-	emit(&pr, "\n", 1);
-	if (pr.err)
 		sbuf_setlen(out, old);
-	return pr.err;
+	return r;
 }
 
 bool json_same_value(const char *a, size_t alen, const char *b, size_t blen)
