@@ -15,6 +15,7 @@
 #include "json-int.h"
 #include "json-write-int.h"
 #include "names-int.h"
+#include "snapshot-files-int.h"
 #include "snapshot-int.h"
 
 struct col {
@@ -31,6 +32,7 @@ struct exporter {
 	struct col *cols;
 	size_t ncols;
 	struct sbuf manifest; /* the "collections" members so far */
+	struct file_writer files;
 	uint64_t done, total;
 
 	/* the collection being written */
@@ -48,6 +50,15 @@ static int fs_fail(struct exporter *x, int err, const char *what,
 			  "cannot export to %s: cannot %s %s%s%s: %s", x->path,
 			  what, x->col ? x->col : "", x->col && name ? "/" : "",
 			  name ? name : "", strerror(-err));
+}
+
+/* A failure to queue a file: the thread's own, or memory. */
+static int files_failed(struct exporter *x, int r)
+{
+	if (files_drain(&x->files) < 0)
+		return fs_fail(x, x->files.err, x->files.err_what,
+			       x->files.err_name.buf);
+	return store_fail(x->s, r, "cannot export: out of memory");
 }
 
 /* Leftovers of an export that was killed: never a user's file, since an
@@ -70,7 +81,8 @@ static int open_collection_dir(struct exporter *x, const char *name)
 	return fd;
 }
 
-/* Write one object's file unless it already holds these bytes. */
+/* Format one object's file and queue it, to be written unless it already
+ * holds these bytes. */
 static int put_file(struct exporter *x, const char *id, const char *body,
 		    size_t len)
 {
@@ -106,22 +118,10 @@ static int put_file(struct exporter *x, const char *id, const char *body,
 		return store_fail(x->s, r, "cannot export: out of memory");
 	x->count++;
 	i = fsu_find(&x->have, x->fname.buf);
-	if (i >= 0) {
+	if (i >= 0)
 		x->have.e[i].seen = true;
-		r = fsu_same(x->dir, x->fname.buf, data, n);
-		if (r < 0)
-			return fs_fail(x, r, "read", x->fname.buf);
-		if (r == 1)
-			return 0;
-	}
-	/* A new file needs no temporary name (half the directory work). */
-	r = i < 0 ? fsu_create(x->dir, x->fname.buf, data, n) : -EEXIST;
-	if (r == -EEXIST)
-		r = fsu_replace(x->dir, x->fname.buf, data, n, false);
-	if (r < 0)
-		return fs_fail(x, r, "write", x->fname.buf);
-	x->res.written++;
-	return 0;
+	r = files_put(&x->files, x->dir, x->fname.buf, data, n, i >= 0);
+	return r < 0 ? files_failed(x, r) : 0;
 }
 
 static void progress(struct exporter *x)
@@ -195,6 +195,12 @@ static int begin_collection(struct exporter *x, const char *name)
 
 static int end_collection(struct exporter *x, int r)
 {
+	/* Every file written before the directory closes. */
+	int err = files_drain(&x->files);
+
+	if (r == 0 && err < 0)
+		r = fs_fail(x, err, x->files.err_what, x->files.err_name.buf);
+	x->res.written = x->files.written;
 	if (r == 0)
 		r = sweep(x, x->dir, &x->have, &x->res.removed);
 	if (r == 0)
@@ -499,12 +505,14 @@ int ags_snapshot_export(ags_store *s, struct ags_export_result *ret,
 	 * files: they take turns. */
 	while (flock(x.root, LOCK_EX) < 0 && errno == EINTR)
 		;
+	files_start(&x.files);
 	r = store_exec(s, SQL_BEGIN_READ, "begin reading the store");
 	if (r == 0) {
 		r = export_tree(&x);
 		if (!sqlite3_get_autocommit(s->db))
 			store_exec(s, SQL_ROLLBACK, "end reading the store");
 	}
+	files_stop(&x.files);
 	close(x.root);
 	for (size_t i = 0; i < x.ncols; i++)
 		free(x.cols[i].name);

@@ -407,6 +407,55 @@ static void test_at_pruned(void)
 	ags_store_close(p);
 }
 
+/* Enough files for many batches of the export's file thread, some of them
+ * big, and a failure in the middle that must be reported by name. */
+static void test_many_files(void)
+{
+	struct ags_export_result res;
+	ags_store *m = open_other("many.db");
+	struct sbuf big = SBUF_INIT;
+	char id[16], want[64];
+	int64_t seq;
+
+	sbuf_addf(&big, "{\"pad\": \"%0*d\"}", 100000, 0);
+	ags_collection_create(m, "bulk");
+	for (int i = 0; i < 300; i++) {
+		snprintf(id, sizeof(id), "o%04d", i);
+		if (i >= 100 && i < 120)
+			put_str(m, "bulk", id, big.buf);
+		else
+			put_str(m, "bulk", id, "{\"a\":1}");
+	}
+	is_int(export_to(m, "bulk", NULL, &res), 0, "export 300 objects");
+	is_int(res.written, 300, "300 files written");
+	is_file("bulk/bulk/o0299.json", "{\n  \"a\": 1\n}\n", "the last one");
+	ok(sh("test $(wc -c < bulk/bulk/o0119.json) -eq 100016") == 0,
+	   "a big one, whole");
+	is_int(export_to(m, "bulk", NULL, &res), 0, "export them again");
+	is_int(res.written, 0, "nothing written the second time");
+
+	seq = last_seq(m);
+	put_str(m, "bulk", "o0250", "{\"a\":2}");
+	sh("rm bulk/bulk/o0200.json && mkdir -p bulk/bulk/o0200.json/sub");
+	is_int(export_to(m, "bulk", NULL, &res), -EISDIR,
+	       "a directory in the way of a file fails the export");
+	ok(strstr(ags_errmsg(m),
+		  "cannot write bulk/o0200.json: Is a directory"),
+	   "message names the file: %s", ags_errmsg(m));
+	snprintf(want, sizeof(want), "\"seq\": %lld,", (long long)seq);
+	ok(strstr(free_later(slurp(
+			  free_later(in_dir("bulk/.agentstate-export.json")))),
+		  want),
+	   "the manifest still names the earlier seq");
+	sh("rm -r bulk/bulk/o0200.json");
+	is_int(export_to(m, "bulk", NULL, &res), 0, "export once it is gone");
+	is_int(res.written, 2, "the missing file and the changed one");
+	is_file("bulk/bulk/o0250.json", "{\n  \"a\": 2\n}\n",
+		"the change is there");
+	sbuf_release(&big);
+	ags_store_close(m);
+}
+
 int main(void)
 {
 	s = fixture_open();
@@ -416,6 +465,7 @@ int main(void)
 	test_import();
 	test_at();
 	test_at_pruned();
+	test_many_files();
 	ags_store_close(s);
 	return done_testing();
 }
