@@ -385,7 +385,9 @@ struct ags_export_result {
  * Nothing else in @dir is touched. A file appears or is replaced whole (an
  * O_TMPFILE linked in, or a temporary renamed over it), so a crash leaves
  * only whole files; one syncfs() at the end flushes them unless @no_sync.
- * Exports into one @dir take turns (flock). With at = AGS_AT_SEQ or
+ * Exports into one @dir take turns (flock). While it runs, one thread of
+ * its own compares and writes the files (the progress callback is called
+ * on the caller's thread). With at = AGS_AT_SEQ or
  * AGS_AT_TIME the state is rebuilt from the audit log and history.
  * @ret (may be NULL) receives counts.
  * @return 0, -ENOENT (a named collection does not exist), -EINVAL (a batch
