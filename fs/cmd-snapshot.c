@@ -217,7 +217,7 @@ static const struct option help_only[] = {
 static const char export_help[] =
 	"Usage: agentstate export [--collection NAME]... [--raw] "
 	"[--at SEQ|TIME]\n"
-	"                         [--no-sync] DIR\n"
+	"                         [--no-sync] [--verify] DIR\n"
 	"\n"
 	"Write the store into DIR as DIR/COLLECTION/ID.json, with the same\n"
 	"file names as the mount, for git and other file tools. Each file is\n"
@@ -230,6 +230,10 @@ static const char export_help[] =
 	"is incremental: files whose content would not change are left alone\n"
 	"(their mtime too), files of removed objects are deleted, and so are\n"
 	"directories of dropped collections once nothing else is in them.\n"
+	"Each file written gets its object's version time as mtime; a file\n"
+	"that still has exactly that mtime is taken as it is, unread, so\n"
+	"re-exporting an unchanged store is one stat per file. Any other\n"
+	"file is read and compared.\n"
 	"Nothing else in DIR is touched (.git, a README, other files). Each\n"
 	"file is replaced atomically, so an interrupted export leaves only\n"
 	"whole files; running it again completes it.\n"
@@ -247,6 +251,10 @@ static const char export_help[] =
 	"  --no-sync          do not flush the files to disk at the end\n"
 	"                     (faster; a power loss soon after may leave\n"
 	"                     files of this export empty: export again)\n"
+	"  --verify           read and compare every file, also those that\n"
+	"                     have their object's version time as mtime (for\n"
+	"                     files changed by a tool that then set that exact\n"
+	"                     mtime again)\n"
 	"  -h, --help         show this help\n"
 	"\n"
 	"Example:\n"
@@ -260,6 +268,7 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 		{ "raw", no_argument, NULL, 'r' },
 		{ "at", required_argument, NULL, 'a' },
 		{ "no-sync", no_argument, NULL, 'n' },
+		{ "verify", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -295,6 +304,9 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 			break;
 		case 'n':
 			o.no_sync = true;
+			break;
+		case 'v':
+			o.verify = true;
 			break;
 		case 'h':
 			free(cols);

@@ -360,8 +360,9 @@ struct ags_export_options {
 	const char *const *collections; /* NULL-terminated; NULL: all */
 	bool raw;			/* stored bytes, not the pretty form */
 	enum ags_at at;
-	int64_t at_value;	  /* a seq, or ns since the epoch */
-	bool no_sync;		  /* do not flush the files at the end */
+	int64_t at_value; /* a seq, or ns since the epoch */
+	bool no_sync;	  /* do not flush the files at the end */
+	bool verify;	  /* read every file, even one that has its stamp */
 	ags_progress_cb progress; /* may be NULL; counts objects */
 	void *ctx;
 };
@@ -382,6 +383,10 @@ struct ags_export_result {
  * read transaction) and is incremental: a file whose content would not
  * change is not rewritten, files of objects that are gone are removed, and
  * so are directories of dropped collections once they hold nothing else.
+ * A file written gets its object's version time as mtime; a later export
+ * (of the same form, not at = AGS_AT_SEQ/TIME, without @verify) takes a
+ * file that still has that exact mtime as it is, without reading it. Any
+ * other file is read and compared.
  * Nothing else in @dir is touched. A file appears or is replaced whole (an
  * O_TMPFILE linked in, or a temporary renamed over it), so a crash leaves
  * only whole files; one syncfs() at the end flushes them unless @no_sync.

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sbuf-int.h"
 
@@ -23,16 +24,22 @@ int fsu_read(int dirfd, const char *name, size_t max, struct sbuf *out);
  * @return 1 same, 0 different or missing, -errno on a read error. */
 int fsu_same(int dirfd, const char *name, const char *data, size_t len);
 
+/* For the mtime_ns arguments below: the time of the writing. */
+#define FSU_MTIME_NOW (-1)
+
 /** Replace @name with @len bytes @data atomically: a temporary file in the
  * same directory, renamed over it. With @sync the file is fsync()ed before
- * the rename and the directory after. @return 0 or -errno. */
+ * the rename and the directory after. The file has mtime @mtime_ns (ns since
+ * the epoch) from the moment it is under @name. @return 0 or -errno. */
 int fsu_replace(int dirfd, const char *name, const char *data, size_t len,
-		bool sync);
+		bool sync, int64_t mtime_ns);
 
-/** Create @name, which does not exist yet, with @len bytes @data, so that
- * it appears whole or not at all (O_TMPFILE linked in, else a temporary
- * renamed). @return 0, -EEXIST if it appeared meanwhile, or -errno. */
-int fsu_create(int dirfd, const char *name, const char *data, size_t len);
+/** Create @name, which does not exist yet, with @len bytes @data and mtime
+ * @mtime_ns, so that it appears whole or not at all (O_TMPFILE linked in,
+ * else a temporary renamed). @return 0, -EEXIST if it appeared meanwhile,
+ * or -errno. */
+int fsu_create(int dirfd, const char *name, const char *data, size_t len,
+	       int64_t mtime_ns);
 
 /** fsync() a directory (or file) by descriptor. @return 0 or -errno. */
 int fsu_sync_fd(int fd);

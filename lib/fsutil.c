@@ -134,8 +134,22 @@ static int write_full(int fd, const char *data, size_t len)
 	return 0;
 }
 
+/* Set the mtime of a file not yet under its name, so that it appears with
+ * it. A failure is not one: the file then has the time of its writing,
+ * which is what it would have had anyway. */
+static void set_mtime(int fd, int64_t mtime_ns)
+{
+	struct timespec t[2] = { { .tv_nsec = UTIME_OMIT } };
+
+	if (mtime_ns < 0)
+		return;
+	t[1].tv_sec = mtime_ns / 1000000000;
+	t[1].tv_nsec = mtime_ns % 1000000000;
+	futimens(fd, t);
+}
+
 int fsu_replace(int dirfd, const char *name, const char *data, size_t len,
-		bool sync)
+		bool sync, int64_t mtime_ns)
 {
 	static unsigned counter;
 	char tmp[64];
@@ -152,6 +166,8 @@ int fsu_replace(int dirfd, const char *name, const char *data, size_t len,
 	if (fd < 0)
 		return -errno;
 	r = write_full(fd, data, len);
+	if (r == 0)
+		set_mtime(fd, mtime_ns);
 	if (r == 0 && sync)
 		r = fsu_sync_fd(fd);
 	if (close(fd) < 0 && r == 0)
@@ -169,7 +185,7 @@ int fsu_replace(int dirfd, const char *name, const char *data, size_t len,
  * unnamed O_TMPFILE is written, then linked in. @return 0, -EEXIST, or
  * -EOPNOTSUPP where the filesystem has no O_TMPFILE. */
 static int create_linked(int dirfd, const char *name, const char *data,
-			 size_t len)
+			 size_t len, int64_t mtime_ns)
 {
 	char proc[64];
 	int fd, r;
@@ -180,6 +196,8 @@ static int create_linked(int dirfd, const char *name, const char *data,
 			       ? -EOPNOTSUPP
 			       : -errno;
 	r = write_full(fd, data, len);
+	if (r == 0)
+		set_mtime(fd, mtime_ns);
 	/* linkat(AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH; the /proc link
 	 * does the same for anyone. */
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
@@ -193,18 +211,19 @@ static int create_linked(int dirfd, const char *name, const char *data,
 	return r;
 }
 
-int fsu_create(int dirfd, const char *name, const char *data, size_t len)
+int fsu_create(int dirfd, const char *name, const char *data, size_t len,
+	       int64_t mtime_ns)
 {
 	static bool no_tmpfile;
 	int r;
 
 	if (!no_tmpfile) {
-		r = create_linked(dirfd, name, data, len);
+		r = create_linked(dirfd, name, data, len, mtime_ns);
 		if (r != -EOPNOTSUPP)
 			return r;
 		no_tmpfile = true;
 	}
-	return fsu_replace(dirfd, name, data, len, false);
+	return fsu_replace(dirfd, name, data, len, false, mtime_ns);
 }
 
 static int cmp_entries(const void *a, const void *b)

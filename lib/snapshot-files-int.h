@@ -1,8 +1,14 @@
-/* snapshot-files: the export's second thread. The exporter reads the store
- * and formats each file; this thread compares it with the file already in
- * DIR and writes it only where it differs. Reading the store and the file
- * system's work then overlap: an unchanged re-export is mostly opening and
- * reading files, and a full one mostly creating them. */
+/* snapshot-files: the export's second thread. The exporter reads the store;
+ * this thread formats each object's file, compares it with the file already
+ * in DIR and writes it only where it differs. Reading the store and the
+ * file system's work then overlap.
+ *
+ * Each file written gets its object's version time as mtime (a stamp). A
+ * file that still has its stamp to the nanosecond holds what was written
+ * then, unless someone set that exact mtime on purpose: with trust on, such
+ * a file is taken as it is, without reading it, which makes re-exporting an
+ * unchanged store a stat per file. Any write to a file moves its mtime to
+ * the time of the writing; a new version of an object has a new time. */
 #ifndef AGS_SNAPSHOT_FILES_INT_H
 #define AGS_SNAPSHOT_FILES_INT_H
 
@@ -10,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "fsutil-int.h"
 #include "sbuf-int.h"
 
 /* A batch is handed over when it holds this many files or bytes: the
@@ -18,9 +25,19 @@
 #define FILES_BATCH 64
 #define FILES_BATCH_BYTES (1u << 20)
 
+/* One object's file, as the exporter describes it. */
+struct file_spec {
+	const char *name; /* file name in the directory */
+	const char *body; /* the stored body */
+	size_t len;
+	int64_t stamp; /* mtime to give it, ns; FSU_MTIME_NOW for none */
+	bool exists;   /* in the directory before the export: compare first */
+};
+
 struct file_job {
-	struct sbuf name, data;
-	bool exists; /* in the directory before the export: compare first */
+	struct sbuf name, body;
+	int64_t stamp;
+	bool exists;
 };
 
 struct file_batch {
@@ -30,6 +47,10 @@ struct file_batch {
 };
 
 struct file_writer {
+	/* Set by the exporter before the first file. */
+	bool pretty; /* write the canonical pretty form, not the stored bytes */
+	bool trust;  /* take a file that has its stamp as it is */
+
 	bool threaded; /* false: every file is written at once, inline */
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -40,10 +61,13 @@ struct file_writer {
 	struct file_batch *handed;  /* the thread's; NULL when it is idle */
 	bool quit;
 
+	struct sbuf text; /* the thread's: a file in the pretty form */
+
 	/* Results: read by the exporter only while the thread is idle. */
 	uint64_t written;
 	int err;	      /* the first failure, -errno; then it stops */
-	const char *err_what; /* "read" or "write" */
+	const char *err_what; /* "read", "write", or "format" (-EIO: the
+				 stored body is not valid JSON) */
 	struct sbuf err_name; /* the file it failed on */
 };
 
@@ -51,14 +75,13 @@ struct file_writer {
  * the same result). */
 void files_start(struct file_writer *w);
 
-/** Queue @name in directory @dir with @len bytes @data (copied), unless the
- * file already holds them; @exists: the file was listed in @dir. Files of
- * one directory must be drained before @dir is closed.
+/** Queue the file @f describes (copied) in directory @dir, to be written
+ * unless it already holds its bytes. Files of one directory must be
+ * drained before @dir is closed.
  * @return 0, -ENOMEM, or a failure of an earlier file (err_what and
  * err_name say which; errors surface a batch late, so drain before
  * reporting). */
-int files_put(struct file_writer *w, int dir, const char *name,
-	      const char *data, size_t len, bool exists);
+int files_put(struct file_writer *w, int dir, const struct file_spec *f);
 
 /** Wait until every queued file is written or found equal.
  * @return 0 or the first failure. */

@@ -3,9 +3,11 @@
  * take turns: the exporter fills one while the thread works through the
  * other, so they meet once per batch. */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 
-#include "fsutil-int.h"
+#include "json-int.h"
 #include "snapshot-files-int.h"
 
 /* A job whose buffer grew past this (a big body) gives it back once used,
@@ -23,13 +25,39 @@ static int fail(struct file_writer *w, int err, const char *what,
 	return err;
 }
 
-/* Write one file unless it already holds these bytes. */
+/* Whether the file still has the stamp it was written with. */
+static bool has_stamp(int dir, const struct file_job *j)
+{
+	struct stat st;
+
+	if (j->stamp < 0 || fstatat(dir, j->name.buf, &st, AT_SYMLINK_NOFOLLOW))
+		return false;
+	return S_ISREG(st.st_mode) &&
+	       (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec ==
+		       j->stamp;
+}
+
+/* Write one file unless it already holds its bytes. */
 static int write_job(struct file_writer *w, int dir, const struct file_job *j)
 {
+	const char *data = j->body.buf;
+	size_t len = j->body.len;
 	int r;
 
+	if (j->exists && w->trust && has_stamp(dir, j))
+		return 0;
+	if (w->pretty) {
+		sbuf_reset(&w->text);
+		r = json_pretty(&w->text, data, len);
+		if (r < 0)
+			return fail(w, r == -EINVAL ? -EIO : r,
+				    r == -EINVAL ? "format" : "write",
+				    j->name.buf);
+		data = w->text.buf;
+		len = w->text.len;
+	}
 	if (j->exists) {
-		r = fsu_same(dir, j->name.buf, j->data.buf, j->data.len);
+		r = fsu_same(dir, j->name.buf, data, len);
 		if (r < 0)
 			return fail(w, r, "read", j->name.buf);
 		if (r == 1)
@@ -37,10 +65,9 @@ static int write_job(struct file_writer *w, int dir, const struct file_job *j)
 	}
 	/* A new file needs no temporary name (half the directory work). */
 	r = j->exists ? -EEXIST
-		      : fsu_create(dir, j->name.buf, j->data.buf, j->data.len);
+		      : fsu_create(dir, j->name.buf, data, len, j->stamp);
 	if (r == -EEXIST)
-		r = fsu_replace(dir, j->name.buf, j->data.buf, j->data.len,
-				false);
+		r = fsu_replace(dir, j->name.buf, data, len, false, j->stamp);
 	if (r < 0)
 		return fail(w, r, "write", j->name.buf);
 	w->written++;
@@ -109,12 +136,12 @@ static int hand_over(struct file_writer *w)
 
 void files_start(struct file_writer *w)
 {
-	*w = (struct file_writer){ .err_name = SBUF_INIT };
+	*w = (struct file_writer){ .text = SBUF_INIT, .err_name = SBUF_INIT };
 	for (int b = 0; b < 2; b++)
 		for (int i = 0; i < FILES_BATCH; i++)
 			w->batch[b].job[i] =
 				(struct file_job){ .name = SBUF_INIT,
-						   .data = SBUF_INIT };
+						   .body = SBUF_INIT };
 	w->filling = &w->batch[0];
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
@@ -130,8 +157,7 @@ static void keep_small(struct sbuf *sb)
 		sbuf_reset(sb);
 }
 
-int files_put(struct file_writer *w, int dir, const char *name,
-	      const char *data, size_t len, bool exists)
+int files_put(struct file_writer *w, int dir, const struct file_spec *f)
 {
 	struct file_batch *b = w->filling;
 	struct file_job *j;
@@ -146,16 +172,17 @@ int files_put(struct file_writer *w, int dir, const char *name,
 	}
 	j = &b->job[b->n];
 	keep_small(&j->name);
-	keep_small(&j->data);
-	r = sbuf_adds(&j->name, name);
+	keep_small(&j->body);
+	r = sbuf_adds(&j->name, f->name);
 	if (r == 0)
-		r = sbuf_add(&j->data, data, len);
+		r = sbuf_add(&j->body, f->body, f->len);
 	if (r < 0)
 		return r;
-	j->exists = exists;
+	j->stamp = f->stamp;
+	j->exists = f->exists;
 	b->dir = dir;
 	b->n++;
-	b->bytes += len;
+	b->bytes += f->len;
 	if (b->n == FILES_BATCH || b->bytes >= FILES_BATCH_BYTES)
 		return hand_over(w);
 	return 0;
@@ -183,7 +210,8 @@ void files_stop(struct file_writer *w)
 	for (int b = 0; b < 2; b++)
 		for (int i = 0; i < FILES_BATCH; i++) {
 			sbuf_release(&w->batch[b].job[i].name);
-			sbuf_release(&w->batch[b].job[i].data);
+			sbuf_release(&w->batch[b].job[i].body);
 		}
+	sbuf_release(&w->text);
 	sbuf_release(&w->err_name);
 }

@@ -40,7 +40,7 @@ struct exporter {
 	int dir;
 	struct fsu_names have; /* its entries before the export */
 	uint64_t count;
-	struct sbuf fname, text;
+	struct sbuf fname;
 };
 
 static int fs_fail(struct exporter *x, int err, const char *what,
@@ -52,12 +52,24 @@ static int fs_fail(struct exporter *x, int err, const char *what,
 			  name ? name : "", strerror(-err));
 }
 
+/* The file thread's failure, once it is idle. */
+static int files_fail(struct exporter *x)
+{
+	const struct file_writer *w = &x->files;
+
+	if (!strcmp(w->err_what, "format"))
+		return store_fail(x->s, -EIO,
+				  "cannot export %s/%s: its stored body is "
+				  "not valid JSON; run agentstate check",
+				  x->col, w->err_name.buf);
+	return fs_fail(x, w->err, w->err_what, w->err_name.buf);
+}
+
 /* A failure to queue a file: the thread's own, or memory. */
 static int files_failed(struct exporter *x, int r)
 {
 	if (files_drain(&x->files) < 0)
-		return fs_fail(x, x->files.err, x->files.err_what,
-			       x->files.err_name.buf);
+		return files_fail(x);
 	return store_fail(x->s, r, "cannot export: out of memory");
 }
 
@@ -81,13 +93,13 @@ static int open_collection_dir(struct exporter *x, const char *name)
 	return fd;
 }
 
-/* Format one object's file and queue it, to be written unless it already
- * holds these bytes. */
+/* Queue one object's file, to be written unless it already holds its
+ * bytes; @stamp: the mtime to give it (its version time), or
+ * FSU_MTIME_NOW. */
 static int put_file(struct exporter *x, const char *id, const char *body,
-		    size_t len)
+		    size_t len, int64_t stamp)
 {
-	const char *data = body;
-	size_t n = len;
+	struct file_spec f = { .body = body, .len = len, .stamp = stamp };
 	long i;
 	int r;
 
@@ -102,25 +114,15 @@ static int put_file(struct exporter *x, const char *id, const char *body,
 				  "id, or export the other collections with "
 				  "--collection",
 				  x->col, id, x->fname.len, NAME_MAX);
-	if (r == 0 && !x->o->raw) {
-		sbuf_reset(&x->text);
-		r = json_pretty(&x->text, body, len);
-		if (r == -EINVAL)
-			return store_fail(x->s, -EIO,
-					  "cannot export %s/%s: its stored "
-					  "body is not valid JSON; run "
-					  "agentstate check",
-					  x->col, id);
-		data = x->text.buf;
-		n = x->text.len;
-	}
 	if (r < 0)
 		return store_fail(x->s, r, "cannot export: out of memory");
 	x->count++;
 	i = fsu_find(&x->have, x->fname.buf);
 	if (i >= 0)
 		x->have.e[i].seen = true;
-	r = files_put(&x->files, x->dir, x->fname.buf, data, n, i >= 0);
+	f.name = x->fname.buf;
+	f.exists = i >= 0;
+	r = files_put(&x->files, x->dir, &f);
 	return r < 0 ? files_failed(x, r) : 0;
 }
 
@@ -134,7 +136,7 @@ static void progress(struct exporter *x)
 static int object_cb(void *ctx, const struct ags_object *obj)
 {
 	struct exporter *x = ctx;
-	int r = put_file(x, obj->id, obj->body, obj->body_len);
+	int r = put_file(x, obj->id, obj->body, obj->body_len, obj->vtime_ns);
 
 	progress(x);
 	return r;
@@ -199,7 +201,7 @@ static int end_collection(struct exporter *x, int r)
 	int err = files_drain(&x->files);
 
 	if (r == 0 && err < 0)
-		r = fs_fail(x, err, x->files.err_what, x->files.err_name.buf);
+		r = files_fail(x);
 	x->res.written = x->files.written;
 	if (r == 0)
 		r = sweep(x, x->dir, &x->have, &x->res.removed);
@@ -336,7 +338,7 @@ static int export_at(struct exporter *x, int64_t seq)
 			r = snap_body_at(x->s, &st, &st.objects[j], &body);
 			if (r == 0)
 				r = put_file(x, st.objects[j].id, body.buf,
-					     body.len);
+					     body.len, FSU_MTIME_NOW);
 			progress(x);
 		}
 		r = end_collection(x, r);
@@ -410,7 +412,8 @@ static int write_manifest(struct exporter *x)
 		r = fsu_same(x->root, SNAP_MANIFEST, pretty.buf, pretty.len);
 		if (r == 0)
 			r = fsu_replace(x->root, SNAP_MANIFEST, pretty.buf,
-					pretty.len, !x->o->no_sync);
+					pretty.len, !x->o->no_sync,
+					FSU_MTIME_NOW);
 		if (r < 0)
 			r = fs_fail(x, r, "write", SNAP_MANIFEST);
 		else
@@ -447,12 +450,54 @@ static int resolve_seq(struct exporter *x, int64_t *out)
 	return store_fail(x->s, -EINVAL, "cannot export: unknown 'at' kind");
 }
 
+/* Whether the manifest in DIR says the last export wrote the form this one
+ * writes, in this format. */
+static bool manifest_matches(struct exporter *x)
+{
+	struct sbuf text = SBUF_INIT, format = SBUF_INIT;
+	const char *form = x->o->raw ? "\n  \"form\": \"raw\",\n"
+				     : "\n  \"form\": \"pretty\",\n";
+	bool same = false;
+
+	if (fsu_read(x->root, SNAP_MANIFEST, 1 << 20, &text) == 0 &&
+	    sbuf_addf(&format, "\n  \"format\": %d,\n", SNAP_FORMAT) == 0)
+		same = strstr(text.buf, format.buf) && strstr(text.buf, form);
+	sbuf_release(&text);
+	sbuf_release(&format);
+	return same;
+}
+
+/* Whether files that still have their stamp may be taken as they are
+ * (snapshot-files-int.h): only where every stamped file in DIR is of this
+ * export's form. That holds while the manifest names the form, because an
+ * export of another form (or into a DIR whose manifest is not one of ours)
+ * removes the manifest before it changes any file: a killed one leaves
+ * none, and the next export reads every file. */
+static int prepare_trust(struct exporter *x)
+{
+	int r;
+
+	if (manifest_matches(x)) {
+		x->files.trust = !x->o->verify;
+		return 0;
+	}
+	if (unlinkat(x->root, SNAP_MANIFEST, 0) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return fs_fail(x, -errno, "remove", SNAP_MANIFEST);
+	}
+	r = x->o->no_sync ? 0 : fsu_sync_fd(x->root);
+	return r < 0 ? fs_fail(x, r, "sync", x->path) : 0;
+}
+
 /* The whole export inside one read transaction. */
 static int export_tree(struct exporter *x)
 {
 	struct fsu_names top = { 0 };
 	int r = resolve_seq(x, &x->res.seq);
 
+	if (r == 0)
+		r = prepare_trust(x);
 	if (r == 0)
 		r = x->o->at == AGS_AT_NOW ? export_now(x)
 					   : export_at(x, x->res.seq);
@@ -486,8 +531,7 @@ int ags_snapshot_export(ags_store *s, struct ags_export_result *ret,
 			      .root = -1,
 			      .dir = -1,
 			      .manifest = SBUF_INIT,
-			      .fname = SBUF_INIT,
-			      .text = SBUF_INIT };
+			      .fname = SBUF_INIT };
 	int r;
 
 	if (s->batch)
@@ -506,6 +550,7 @@ int ags_snapshot_export(ags_store *s, struct ags_export_result *ret,
 	while (flock(x.root, LOCK_EX) < 0 && errno == EINTR)
 		;
 	files_start(&x.files);
+	x.files.pretty = !x.o->raw;
 	r = store_exec(s, SQL_BEGIN_READ, "begin reading the store");
 	if (r == 0) {
 		r = export_tree(&x);
@@ -519,7 +564,6 @@ int ags_snapshot_export(ags_store *s, struct ags_export_result *ret,
 	free(x.cols);
 	sbuf_release(&x.manifest);
 	sbuf_release(&x.fname);
-	sbuf_release(&x.text);
 	if (r == 0 && ret)
 		*ret = x.res;
 	return r;

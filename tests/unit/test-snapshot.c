@@ -456,6 +456,103 @@ static void test_many_files(void)
 	ags_store_close(m);
 }
 
+static int64_t vtime_of(ags_store *st, const char *c, const char *id)
+{
+	struct ags_object o;
+
+	if (ags_object_get(st, c, id, AGS_VERSION_ANY, false, &o) < 0)
+		return -1;
+	return o.vtime_ns;
+}
+
+/* touch -d with the exact nanoseconds of @ns, on a path in the fixture. */
+static int set_mtime(const char *rel, int64_t ns)
+{
+	return sh("touch -m -d @%lld.%09lld %s", (long long)(ns / 1000000000),
+		  (long long)(ns % 1000000000), rel);
+}
+
+/* A file written gets its object's version time; a later export takes a
+ * file that still has it as it is, and reads every other one. */
+static void test_stamps(void)
+{
+	struct ags_export_result res;
+	struct ags_export_options raw = { .raw = true },
+				  verify = { .verify = true };
+	ags_store *a = open_other("stamp-a.db"), *b = open_other("stamp-b.db");
+	char *file = in_dir("st/c/k.json");
+
+	ags_collection_create(a, "c");
+	put_str(a, "c", "k", "{\"v\":1}");
+	is_int(export_to(a, "st", NULL, &res), 0, "export");
+	is_int(mtime_ns(file), vtime_of(a, "c", "k"),
+	       "the file's mtime is the object's version time");
+
+	/* the price of not reading: bytes changed behind an exact stamp */
+	sh("printf '{\\n  \"v\": 9\\n}\\n' > st/c/k.json");
+	set_mtime("st/c/k.json", vtime_of(a, "c", "k"));
+	is_int(export_to(a, "st", NULL, &res), 0, "export over a forged stamp");
+	is_int(res.written, 0, "a file with its stamp is not read");
+	is_int(export_to(a, "st", &verify, &res), 0, "export --verify");
+	is_int(res.written, 1, "--verify reads it and puts it right");
+	is_file("st/c/k.json", "{\n  \"v\": 1\n}\n", "the stored body again");
+
+	/* an edit moves the mtime: read, found different, rewritten */
+	sh("printf '{\\n  \"v\": 8\\n}\\n' > st/c/k.json");
+	is_int(export_to(a, "st", NULL, &res), 0, "export over an edit");
+	is_int(res.written, 1, "the edited file is rewritten");
+
+	/* an older file of the same object moved back into place */
+	sh("cp -p st/c/k.json old.json");
+	put_str(a, "c", "k", "{\"v\":2}");
+	is_int(export_to(a, "st", NULL, &res), 0, "export version 2");
+	sh("mv old.json st/c/k.json");
+	is_int(export_to(a, "st", NULL, &res), 0, "export over the old file");
+	is_int(res.written, 1, "an older version's stamp is not this one's");
+	is_file("st/c/k.json", "{\n  \"v\": 2\n}\n", "version 2 again");
+
+	/* another store with the same names, into the same DIR */
+	ags_collection_create(b, "c");
+	put_str(b, "c", "k", "{\"v\":3}");
+	is_int(export_to(b, "st", NULL, &res), 0, "export another store");
+	is_file("st/c/k.json", "{\n  \"v\": 3\n}\n", "its body");
+	is_int(export_to(a, "st", NULL, &res), 0, "and the first again");
+	is_file("st/c/k.json", "{\n  \"v\": 2\n}\n", "the first's body");
+
+	/* a raw export that fails halfway leaves no manifest behind, so the
+	 * next export trusts none of the raw files it stamped */
+	put_str(a, "c", "z", "{\"z\":0}");
+	is_int(export_to(a, "st", NULL, &res), 0, "export with c/z");
+	sh("rm st/c/z.json && mkdir -p st/c/z.json/sub");
+	is_int(export_to(a, "st", &raw, &res), -EISDIR,
+	       "a raw export fails on c/z");
+	is_file("st/c/k.json", "{\"v\":2}", "after writing c/k raw");
+	ok(!exists(free_later(in_dir("st/.agentstate-export.json"))),
+	   "the pretty manifest was removed before any raw file");
+	sh("rm -r st/c/z.json");
+	is_int(export_to(a, "st", NULL, &res), 0, "a pretty export after it");
+	is_file("st/c/k.json", "{\n  \"v\": 2\n}\n",
+		"reads the raw file despite its stamp and rewrites it");
+	is_int(export_to(a, "st", &raw, &res), 0, "a raw export");
+	is_file("st/c/z.json", "{\"z\":0}", "raw");
+	is_int(export_to(a, "st", NULL, &res), 0, "a pretty one");
+	is_int(res.written, 2, "every file rewritten when the form changes");
+
+	/* a body spoiled behind the store's back (SQLite's json_valid allows
+	 * duplicate names; the store does not) is named, not exported */
+	sh("sqlite3 stamp-a.db \"UPDATE objects SET body = "
+	   "'{\\\"z\\\":1,\\\"z\\\":2}' WHERE id = 'z'\"");
+	is_int(export_to(a, "st", &verify, &res), -EIO,
+	       "a stored body that is not JSON fails the export");
+	ok(strstr(ags_errmsg(a), "c/z.json: its stored body is not valid JSON; "
+				 "run agentstate check"),
+	   "message: %s", ags_errmsg(a));
+	is_file("st/c/z.json", "{\n  \"z\": 0\n}\n", "the file is untouched");
+	free(file);
+	ags_store_close(a);
+	ags_store_close(b);
+}
+
 int main(void)
 {
 	s = fixture_open();
@@ -466,6 +563,7 @@ int main(void)
 	test_at();
 	test_at_pruned();
 	test_many_files();
+	test_stamps();
 	ags_store_close(s);
 	return done_testing();
 }
