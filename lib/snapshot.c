@@ -133,12 +133,28 @@ static void progress(struct exporter *x)
 		x->o->progress(x->o->ctx, x->done, x->total);
 }
 
-static int object_cb(void *ctx, const struct ags_object *obj)
+/* Every object of the collection begun, as it is now. */
+static int export_objects(struct exporter *x)
 {
-	struct exporter *x = ctx;
-	int r = put_file(x, obj->id, obj->body, obj->body_len, obj->vtime_ns);
+	struct collection_row col;
+	sqlite3_stmt *st;
+	int rc, r = collection_find(x->s, x->col, &col);
 
-	progress(x);
+	if (r == 0)
+		r = store_stmt(x->s, SQL_OBJ_EXPORT, &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, col.cid);
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = put_file(x, (const char *)sqlite3_column_text(st, 0),
+			     sqlite3_column_blob(st, 1),
+			     (size_t)sqlite3_column_bytes(st, 1),
+			     sqlite3_column_int64(st, 2));
+		progress(x);
+	}
+	sqlite3_reset(st);
+	if (r == 0 && rc != SQLITE_DONE)
+		r = store_sql_fail(x->s, rc, "read the objects to export");
 	return r;
 }
 
@@ -288,8 +304,7 @@ static int export_now(struct exporter *x)
 		r = begin_collection(x, x->cols[i].name);
 		if (r < 0)
 			break;
-		r = ags_object_list(x->s, x->cols[i].name, NULL, 0, true,
-				    object_cb, x);
+		r = export_objects(x);
 		r = end_collection(x, r);
 	}
 	return r;

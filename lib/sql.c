@@ -60,6 +60,9 @@ static const char *const statements[SQL_COUNT] = {
 			 " WHERE cid = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
 	[SQL_OBJ_FIRST_ID] = "SELECT id FROM objects WHERE cid = ?1"
 			     " ORDER BY id LIMIT 1",
+	/* What an export needs of each object, and no more. */
+	[SQL_OBJ_EXPORT] = "SELECT id, body, vtime FROM objects"
+			   " WHERE cid = ?1 ORDER BY id",
 	[SQL_OBJ_INSERT] =
 		"INSERT INTO objects(cid, id, body, size, version,"
 		" ctime, vtime, mtime, mode, uid, gid)"
