@@ -2,7 +2,8 @@
 # bench-snapshot.sh: export, import and backup of a large store, each beside
 # a baseline measured in the same run: `cp -r` of a tree of the same files
 # (tmpfs to disk) for export and import, a full export for the re-export of
-# an unchanged store, and `cp` of the database file (and SQLite's VACUUM
+# an unchanged store (trusting stamped files, and with --verify reading
+# every one), and `cp` of the database file (and SQLite's VACUUM
 # INTO, the alternative to the online backup API) for backup.
 #
 #   bench-snapshot.sh [--quick] [OBJECTS [BACKUP_MIB]]   (100000 and 1024)
@@ -107,6 +108,7 @@ t_nosync=$(best export_nosync export2)
 t_again=$(time_us "$ags" export "$disk/export")
 t=$(time_us "$ags" export "$disk/export")
 [ "$t" -lt "$t_again" ] && t_again=$t
+t_verify=$(time_us "$ags" export --verify "$disk/export")
 t_raw=$(best export_raw raw)
 
 n=$objects
@@ -114,6 +116,7 @@ row "$n" "export" "$t_export" "$t_cpsync" "$n" 0.5 ">=0.50x cp -r+sync"
 row "$n" "export --no-sync" "$t_nosync" "$t_cp" "$n" 0.5 ">=0.50x cp -r"
 row "$n" "export --raw --no-sync" "$t_raw" "$t_cp" "$n" "" ""
 row "$n" "re-export, unchanged" "$t_again" "$t_export" "$n" 5 ">=5x full export"
+row "$n" "re-export --verify" "$t_verify" "$t_export" "$n" "" ""
 row "$n" "import (one transaction)" "$t_import" "$t_cp" "$n" "" ""
 rm -rf "$mem/tree"
 
