@@ -151,7 +151,7 @@ static void set_mtime(int fd, int64_t mtime_ns)
 int fsu_replace(int dirfd, const char *name, const char *data, size_t len,
 		bool sync, int64_t mtime_ns)
 {
-	static unsigned counter;
+	static _Atomic unsigned counter; /* exports may run in threads */
 	char tmp[64];
 	int fd, r;
 
@@ -214,7 +214,7 @@ static int create_linked(int dirfd, const char *name, const char *data,
 int fsu_create(int dirfd, const char *name, const char *data, size_t len,
 	       int64_t mtime_ns)
 {
-	static bool no_tmpfile;
+	static _Atomic bool no_tmpfile;
 	int r;
 
 	if (!no_tmpfile) {

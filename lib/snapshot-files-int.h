@@ -3,12 +3,13 @@
  * in DIR and writes it only where it differs. Reading the store and the
  * file system's work then overlap.
  *
- * Each file written gets its object's version time as mtime (a stamp). A
- * file that still has its stamp to the nanosecond holds what was written
- * then, unless someone set that exact mtime on purpose: with trust on, such
- * a file is taken as it is, without reading it, which makes re-exporting an
- * unchanged store a stat per file. Any write to a file moves its mtime to
- * the time of the writing; a new version of an object has a new time. */
+ * Each file written gets its object's version time as mtime (a stamp). With
+ * trust on, a file that still has its stamp to the nanosecond, and whose
+ * ctime is older than the manifest the last complete export wrote after
+ * flushing DIR, is taken as it is, without reading it: re-exporting an
+ * unchanged store is then a stat per file. Any change to a file (a write,
+ * a rename onto it, setting its times) moves its ctime to the present, and
+ * a new version of an object has a new time. */
 #ifndef AGS_SNAPSHOT_FILES_INT_H
 #define AGS_SNAPSHOT_FILES_INT_H
 
@@ -49,7 +50,8 @@ struct file_batch {
 struct file_writer {
 	/* Set by the exporter before the first file. */
 	bool pretty; /* write the canonical pretty form, not the stored bytes */
-	bool trust;  /* take a file that has its stamp as it is */
+	bool trust;  /* take a file that has its stamp as it is ... */
+	int64_t trust_before; /* ... if its ctime is before this (ns) */
 
 	bool threaded; /* false: every file is written at once, inline */
 	pthread_t thread;
@@ -67,7 +69,7 @@ struct file_writer {
 	uint64_t written;
 	int err;	      /* the first failure, -errno; then it stops */
 	const char *err_what; /* "read", "write", or "format" (-EIO: the
-				 stored body is not valid JSON) */
+				 stored body is not valid JSON; or memory) */
 	struct sbuf err_name; /* the file it failed on */
 };
 

@@ -25,16 +25,26 @@ static int fail(struct file_writer *w, int err, const char *what,
 	return err;
 }
 
-/* Whether the file still has the stamp it was written with. */
-static bool has_stamp(int dir, const struct file_job *j)
+static int64_t ns_of(const struct timespec *t)
+{
+	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+}
+
+/* Whether the file still has the stamp it was written with and has not
+ * changed since the last export vouched for DIR (see snapshot-files-int.h).
+ * Setting an mtime moves the ctime, so a copy with times kept (cp -p,
+ * rsync -t, tar) or a touch -d is read again. A raw file must also have
+ * the body's size; no file is ever empty. */
+static bool has_stamp(const struct file_writer *w, int dir,
+		      const struct file_job *j)
 {
 	struct stat st;
 
 	if (j->stamp < 0 || fstatat(dir, j->name.buf, &st, AT_SYMLINK_NOFOLLOW))
 		return false;
-	return S_ISREG(st.st_mode) &&
-	       (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec ==
-		       j->stamp;
+	return S_ISREG(st.st_mode) && ns_of(&st.st_mtim) == j->stamp &&
+	       ns_of(&st.st_ctim) < w->trust_before && st.st_size > 0 &&
+	       (w->pretty || (size_t)st.st_size == j->body.len);
 }
 
 /* Write one file unless it already holds its bytes. */
@@ -44,14 +54,13 @@ static int write_job(struct file_writer *w, int dir, const struct file_job *j)
 	size_t len = j->body.len;
 	int r;
 
-	if (j->exists && w->trust && has_stamp(dir, j))
+	if (j->exists && w->trust && has_stamp(w, dir, j))
 		return 0;
 	if (w->pretty) {
 		sbuf_reset(&w->text);
 		r = json_pretty(&w->text, data, len);
 		if (r < 0)
-			return fail(w, r == -EINVAL ? -EIO : r,
-				    r == -EINVAL ? "format" : "write",
+			return fail(w, r == -EINVAL ? -EIO : r, "format",
 				    j->name.buf);
 		data = w->text.buf;
 		len = w->text.len;

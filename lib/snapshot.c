@@ -33,6 +33,8 @@ struct exporter {
 	size_t ncols;
 	struct sbuf manifest; /* the "collections" members so far */
 	struct file_writer files;
+	bool old_form_ok;  /* DIR's manifest names this form and format */
+	bool old_unsynced; /* and says its files may not be flushed yet */
 	uint64_t done, total;
 
 	/* the collection being written */
@@ -57,6 +59,8 @@ static int files_fail(struct exporter *x)
 {
 	const struct file_writer *w = &x->files;
 
+	if (!strcmp(w->err_what, "format") && w->err != -EIO)
+		return store_fail(x->s, w->err, "cannot export: out of memory");
 	if (!strcmp(w->err_what, "format"))
 		return store_fail(x->s, -EIO,
 				  "cannot export %s/%s: its stored body is "
@@ -406,25 +410,41 @@ static int sweep_top(struct exporter *x, const struct fsu_names *top)
 	return 0;
 }
 
+static bool changed(const struct exporter *x)
+{
+	return x->res.written || x->res.removed || x->res.dirs_removed;
+}
+
 /* DIR/.agentstate-export.json: what the tree reflects, without times, so
  * an export of an unchanged store leaves it untouched. */
 static int write_manifest(struct exporter *x)
 {
 	struct sbuf compact = SBUF_INIT, pretty = SBUF_INIT;
+	/* A --collection export vouches only for its collections: where the
+	 * others may be of another form, the tree is "mixed" (nothing is
+	 * trusted) until a full export. */
+	const char *form = x->o->collections && !x->old_form_ok ? "mixed"
+			   : x->o->raw				? "raw"
+								: "pretty";
+	bool unsynced = x->o->no_sync && (changed(x) || x->old_unsynced);
 	int r;
 
 	r = sbuf_addf(&compact,
 		      "{\"format\": %d, \"seq\": %lld, \"form\": \"%s\", "
-		      "\"collections\": {%s}, \"objects\": %llu}",
-		      SNAP_FORMAT, (long long)x->res.seq,
-		      x->o->raw ? "raw" : "pretty", x->manifest.buf,
+		      "%s\"collections\": {%s}, \"objects\": %llu}",
+		      SNAP_FORMAT, (long long)x->res.seq, form,
+		      unsynced ? "\"synced\": false, " : "", x->manifest.buf,
 		      (unsigned long long)x->res.objects);
 	if (r == 0)
 		r = json_pretty(&pretty, compact.buf, compact.len);
 	if (r < 0) {
 		r = store_fail(x->s, r, "cannot export: out of memory");
 	} else {
-		r = fsu_same(x->root, SNAP_MANIFEST, pretty.buf, pretty.len);
+		/* Rewritten also when files changed: its ctime then follows
+		 * theirs, and they can be trusted next time. */
+		r = changed(x) ? 0
+			       : fsu_same(x->root, SNAP_MANIFEST, pretty.buf,
+					  pretty.len);
 		if (r == 0)
 			r = fsu_replace(x->root, SNAP_MANIFEST, pretty.buf,
 					pretty.len, !x->o->no_sync,
@@ -465,44 +485,34 @@ static int resolve_seq(struct exporter *x, int64_t *out)
 	return store_fail(x->s, -EINVAL, "cannot export: unknown 'at' kind");
 }
 
-/* Whether the manifest in DIR says the last export wrote the form this one
- * writes, in this format. */
-static bool manifest_matches(struct exporter *x)
+/* What the manifest an earlier export left in DIR says of its files, and
+ * whether files that still have their stamp may be taken as they are
+ * (snapshot-files-int.h): only if it names this export's form and format,
+ * was written after its files were flushed, and only for files unchanged
+ * since it was written (their ctime is older than its ctime). An export
+ * killed before writing its manifest leaves only files changed after the
+ * old one: they are all read again. */
+static void prepare_trust(struct exporter *x)
 {
 	struct sbuf text = SBUF_INIT, format = SBUF_INIT;
 	const char *form = x->o->raw ? "\n  \"form\": \"raw\",\n"
 				     : "\n  \"form\": \"pretty\",\n";
-	bool same = false;
+	struct stat st;
 
-	if (fsu_read(x->root, SNAP_MANIFEST, 1 << 20, &text) == 0 &&
-	    sbuf_addf(&format, "\n  \"format\": %d,\n", SNAP_FORMAT) == 0)
-		same = strstr(text.buf, format.buf) && strstr(text.buf, form);
+	if (fstatat(x->root, SNAP_MANIFEST, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    fsu_read(x->root, SNAP_MANIFEST, 1 << 20, &text) == 0 &&
+	    sbuf_addf(&format, "\n  \"format\": %d,\n", SNAP_FORMAT) == 0) {
+		x->old_form_ok =
+			strstr(text.buf, format.buf) && strstr(text.buf, form);
+		x->old_unsynced = strstr(text.buf, "\n  \"synced\": false,\n");
+		x->files.trust =
+			x->old_form_ok && !x->old_unsynced && !x->o->verify;
+		x->files.trust_before =
+			(int64_t)st.st_ctim.tv_sec * 1000000000 +
+			st.st_ctim.tv_nsec;
+	}
 	sbuf_release(&text);
 	sbuf_release(&format);
-	return same;
-}
-
-/* Whether files that still have their stamp may be taken as they are
- * (snapshot-files-int.h): only where every stamped file in DIR is of this
- * export's form. That holds while the manifest names the form, because an
- * export of another form (or into a DIR whose manifest is not one of ours)
- * removes the manifest before it changes any file: a killed one leaves
- * none, and the next export reads every file. */
-static int prepare_trust(struct exporter *x)
-{
-	int r;
-
-	if (manifest_matches(x)) {
-		x->files.trust = !x->o->verify;
-		return 0;
-	}
-	if (unlinkat(x->root, SNAP_MANIFEST, 0) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return fs_fail(x, -errno, "remove", SNAP_MANIFEST);
-	}
-	r = x->o->no_sync ? 0 : fsu_sync_fd(x->root);
-	return r < 0 ? fs_fail(x, r, "sync", x->path) : 0;
 }
 
 /* The whole export inside one read transaction. */
@@ -511,8 +521,7 @@ static int export_tree(struct exporter *x)
 	struct fsu_names top = { 0 };
 	int r = resolve_seq(x, &x->res.seq);
 
-	if (r == 0)
-		r = prepare_trust(x);
+	prepare_trust(x);
 	if (r == 0)
 		r = x->o->at == AGS_AT_NOW ? export_now(x)
 					   : export_at(x, x->res.seq);
@@ -526,9 +535,9 @@ static int export_tree(struct exporter *x)
 	}
 	/* Files first, then the manifest: its seq then vouches for them. A
 	 * run that changed no file has nothing of its own to flush (syncfs
-	 * would wait for every other writer of the filesystem). */
-	if (r == 0 && !x->o->no_sync &&
-	    (x->res.written || x->res.removed || x->res.dirs_removed) &&
+	 * would wait for every other writer of the filesystem), unless an
+	 * earlier --no-sync run left files unflushed. */
+	if (r == 0 && !x->o->no_sync && (changed(x) || x->old_unsynced) &&
 	    syncfs(x->root) < 0)
 		r = fs_fail(x, -errno, "sync", x->path);
 	if (r == 0)

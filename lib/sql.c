@@ -67,12 +67,17 @@ static const char *const statements[SQL_COUNT] = {
 		"INSERT INTO objects(cid, id, body, size, version,"
 		" ctime, vtime, mtime, mode, uid, gid)"
 		" VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5, ?5, ?6, ?7, ?8)",
+	/* A new version's time is after the last one's even if the clock
+	 * stepped back: an export's stamp (snapshot-files-int.h) names one
+	 * version. */
 	[SQL_OBJ_UPDATE] = "UPDATE objects SET body = ?2, size = ?3,"
-			   " version = version + 1, vtime = ?4, mtime = ?4"
+			   " version = version + 1, vtime = max(?4, vtime + 1),"
+			   " mtime = ?4"
 			   " WHERE oid = ?1",
 	[SQL_OBJ_DELETE] = "DELETE FROM objects WHERE oid = ?1",
 	[SQL_OBJ_MOVE] = "UPDATE objects SET cid = ?2, id = ?3,"
-			 " version = version + 1, vtime = ?4 WHERE oid = ?1",
+			 " version = version + 1, vtime = max(?4, vtime + 1)"
+			 " WHERE oid = ?1",
 	[SQL_OBJ_SET_ATTR] = "UPDATE objects SET mode = ?2, uid = ?3,"
 			     " gid = ?4, mtime = ?5 WHERE oid = ?1",
 
