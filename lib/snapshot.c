@@ -7,8 +7,10 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "fsutil-int.h"
@@ -545,6 +547,17 @@ static int export_tree(struct exporter *x)
 	return r;
 }
 
+/* The top of a store's mount: its directories are that store's
+ * collections, and an export would remove their objects as files of
+ * objects that are gone. */
+static bool is_store_mount(int dir)
+{
+	struct statfs fs;
+
+	return fstatfs(dir, &fs) == 0 && fs.f_type == FUSE_SUPER_MAGIC &&
+	       faccessat(dir, ".agentstate/audit.jsonl", F_OK, 0) == 0;
+}
+
 int ags_snapshot_export(ags_store *s, struct ags_export_result *ret,
 			const char *dir, const struct ags_export_options *opts)
 {
@@ -569,6 +582,15 @@ int ags_snapshot_export(ags_store *s, struct ags_export_result *ret,
 	if (x.root < 0)
 		return store_fail(s, -errno, "cannot export to %s: %s", dir,
 				  strerror(errno));
+	if (is_store_mount(x.root)) {
+		close(x.root);
+		return store_fail(s, -EPERM,
+				  "cannot export to %s: it is the mount of a "
+				  "store, whose directories are its "
+				  "collections; export into a directory "
+				  "outside it",
+				  dir);
+	}
 	/* Two exports into one DIR would sweep each other's temporary
 	 * files: they take turns. */
 	while (flock(x.root, LOCK_EX) < 0 && errno == EINTR)

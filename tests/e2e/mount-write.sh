@@ -5,7 +5,8 @@
 # it. Each change is in the store as soon as the tool returns, with one
 # audit row naming the tool, and the version rises by one per change.
 # What the model does not have (files at the top, directories in a
-# collection, links, special files) fails with EPERM.
+# collection, links, special files) fails with EPERM, and an export of
+# another store into the mount is refused.
 . "$(dirname "$0")/mount-lib.sh"
 
 seed_store
@@ -156,6 +157,16 @@ if [ -n "$RENAMEAT2" ]; then
 else
 	fail "RENAMEAT2_BIN is set by meson"
 fi
+
+# An export of another store into the mount's top would take the mounted
+# store's collections for its own and remove their objects: refused.
+AGENTSTATE_STORE=$TMP/other.db "$AGS" init >/dev/null
+listing=$(cd "$MNT" && find . | sort)
+audit=$("$AGS" log | wc -l)
+fails 1 "cannot export to .*: it is the mount of a store, whose directories are its collections; export into a directory outside it" \
+	"export into a mount" env AGENTSTATE_STORE="$TMP/other.db" "$AGS" export "$MNT"
+is "$(cd "$MNT" && find . | sort)" "$listing" "the mount's tree is as it was"
+is "$("$AGS" log | wc -l)" "$audit" "and nothing was audited"
 
 unmount_store
 is "$mount_rc" 0 "the daemon exits 0 after unmount"
