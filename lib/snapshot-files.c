@@ -10,7 +10,7 @@
 #include "json-int.h"
 #include "snapshot-files-int.h"
 
-/* A job whose buffer grew past this (a big body) gives it back once used,
+/* A buffer that grew past this (a big body) is given back once used,
  * so that one big object does not stay resident for the whole export. */
 #define KEEP_BYTES (64u << 10)
 
@@ -83,11 +83,21 @@ static int write_job(struct file_writer *w, int dir, const struct file_job *j)
 	return 0;
 }
 
+static void keep_small(struct sbuf *sb)
+{
+	if (sb->alloc > KEEP_BYTES)
+		sbuf_release(sb);
+	else
+		sbuf_reset(sb);
+}
+
 /* After the first failure the rest are dropped: the export stops. */
 static void write_batch(struct file_writer *w, struct file_batch *b)
 {
-	for (size_t i = 0; i < b->n && !w->err; i++)
+	for (size_t i = 0; i < b->n && !w->err; i++) {
 		write_job(w, b->dir, &b->job[i]);
+		keep_small(&w->text);
+	}
 }
 
 static void *writer_main(void *arg)
@@ -156,14 +166,6 @@ void files_start(struct file_writer *w)
 	pthread_cond_init(&w->wake, NULL);
 	pthread_cond_init(&w->idle, NULL);
 	w->threaded = pthread_create(&w->thread, NULL, writer_main, w) == 0;
-}
-
-static void keep_small(struct sbuf *sb)
-{
-	if (sb->alloc > KEEP_BYTES)
-		sbuf_release(sb);
-	else
-		sbuf_reset(sb);
 }
 
 int files_put(struct file_writer *w, int dir, const struct file_spec *f)
