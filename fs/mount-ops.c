@@ -342,7 +342,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct mount *m = mount_of(req);
 	struct node *dir, *n = NULL;
-	struct stat st;
+	struct stat st = { 0 }; /* set on success: gcc -O3 cannot tell */
 	bool ns;
 	int r;
 
