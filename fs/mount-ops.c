@@ -168,7 +168,7 @@ int node_stat(struct mount *m, struct node *n, struct stat *st)
 		r = sbuf_adds(&coll, n->name);
 	}
 	pthread_mutex_unlock(&m->lock);
-	s = r == 0 ? mount_store(m) : NULL;
+	s = r == 0 ? mount_reader(m) : NULL;
 	if (r == 0 && !s)
 		r = -EIO;
 	if (r == 0 && gone)
@@ -190,6 +190,7 @@ int node_stat(struct mount *m, struct node *n, struct stat *st)
 	if (r == 0)
 		n->last = *st;
 	pthread_mutex_unlock(&m->lock);
+	mount_reader_put(m, s);
 	sbuf_release(&coll);
 	sbuf_release(&id);
 	if (r == -ENOENT)
@@ -248,22 +249,25 @@ static int lookup_in(struct mount *m, struct node *dir, const char *name,
 			n = node_get(m, INO_CTL);
 			break;
 		}
-		s = mount_store(m);
-		if (!s)
-			return -EIO;
 		if (name_check_collection(name) < 0)
 			return -ENOENT;
+		s = mount_reader(m);
+		if (!s)
+			return -EIO;
 		r = ags_collection_get(s, name, &col);
+		if (r == 0) {
+			fill_collection(st, &col);
+			pthread_mutex_lock(&m->lock);
+			n = node_of_collection(m, col.name, col.number);
+			if (n) {
+				node_ref(n);
+				n->last = *st;
+			}
+			pthread_mutex_unlock(&m->lock);
+		}
+		mount_reader_put(m, s);
 		if (r < 0)
 			return r;
-		fill_collection(st, &col);
-		pthread_mutex_lock(&m->lock);
-		n = node_of_collection(m, col.name, col.number);
-		if (n) {
-			node_ref(n);
-			n->last = *st;
-		}
-		pthread_mutex_unlock(&m->lock);
 		if (!n)
 			return -ENOMEM;
 		*out = n;
@@ -291,7 +295,7 @@ static int lookup_in(struct mount *m, struct node *dir, const char *name,
 		}
 		if (r == 0 && name_decode_file(&id, name) < 0)
 			r = -ENOENT;
-		s = r == 0 ? mount_store(m) : NULL;
+		s = r == 0 ? mount_reader(m) : NULL;
 		if (r == 0 && !s)
 			r = -EIO;
 		if (r == 0)
@@ -308,6 +312,7 @@ static int lookup_in(struct mount *m, struct node *dir, const char *name,
 			if (!n)
 				r = -ENOMEM;
 		}
+		mount_reader_put(m, s);
 		sbuf_release(&coll);
 		sbuf_release(&id);
 		if (r < 0)

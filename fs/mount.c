@@ -89,6 +89,21 @@ ags_store *mount_writer(struct mount *m)
 	return m->writer;
 }
 
+ags_store *mount_reader(struct mount *m)
+{
+	/* ns is held, so no change is running on the writer and m->writer
+	 * stays as it is; the mutex keeps two readers off it. */
+	if (m->writer && pthread_mutex_trylock(&m->writer_lent) == 0)
+		return m->writer;
+	return mount_store(m);
+}
+
+void mount_reader_put(struct mount *m, ags_store *s)
+{
+	if (s && s == m->writer)
+		pthread_mutex_unlock(&m->writer_lent);
+}
+
 void mount_write_unlock(struct mount *m)
 {
 	watch_own_commit(m);
@@ -297,6 +312,7 @@ static int state_init(struct mount *m)
 	pthread_rwlock_init(&m->ns, &ra);
 	pthread_rwlockattr_destroy(&ra);
 	pthread_mutex_init(&m->lock, NULL);
+	pthread_mutex_init(&m->writer_lent, NULL);
 	pthread_mutex_init(&m->own.lock, NULL);
 	atomic_store(&m->signalled, 0);
 	atomic_store(&m->ending, false);
@@ -324,6 +340,7 @@ static void state_release(struct mount *m)
 	nodes_release(m);
 	sem_destroy(&m->watch_wake);
 	pthread_mutex_destroy(&m->own.lock);
+	pthread_mutex_destroy(&m->writer_lent);
 	pthread_mutex_destroy(&m->lock);
 	pthread_rwlock_destroy(&m->ns);
 }

@@ -16,6 +16,8 @@
  *   change and the node updates it implies are one step for the other
  *   threads. SQLite admits one writer at a time anyway, so serialising the
  *   daemon's own writers costs nothing.
+ * - writer_lent (mutex): taken (trylock) with ns held shared, by the one
+ *   reader the writer's store handle is lent to (mount_reader()).
  * - lock (mutex): the node table, the overlay and every content buffer. It is
  *   never held across a store call, and no lock at all is held while calling
  *   fuse_lowlevel_notify_*, which can wait for the kernel's inode locks while
@@ -254,8 +256,9 @@ struct mount {
 	struct ags_options opts; /* for each thread's handle */
 	bool read_only;
 	bool foreground;
-	pthread_key_t store_key; /* each worker's ags_store, for reads */
-	ags_store *writer;	 /* every change's (ns held exclusively) */
+	pthread_key_t store_key;     /* each worker's ags_store, for reads */
+	ags_store *writer;	     /* every change's (ns held exclusively) */
+	pthread_mutex_t writer_lent; /* the writer lent to a reader */
 	pthread_rwlock_t ns;
 	pthread_mutex_t lock;
 	struct node_table nodes;
@@ -295,12 +298,24 @@ int mount_run(struct mount *m, int argc, char **argv);
 ags_store *mount_store(struct mount *m);
 
 /** The one handle every change of the daemon goes through, opened on first
- * use. Only with ns held exclusively, which serialises its users. Since no
+ * use. Only with ns held exclusively, which serialises its users (or lent
+ * to one reader by mount_reader() while ns is held shared). Since no
  * other connection of the daemon writes, its page cache stays valid from
  * one change to the next; were each worker to write through its own, every
  * change would make the next writer's connection read its pages again.
  * NULL (logged) when the store cannot be opened. */
 ags_store *mount_writer(struct mount *m);
+
+/** A store handle for a read with ns held, outside any change: the
+ * writer's when no other reader has borrowed it, else the thread's own.
+ * Every commit of the daemon makes each other connection drop its page
+ * cache and read the pages again from the WAL, so a lookup there just
+ * after a change (the one before every create, the one before an unlink)
+ * costs several times what it costs on the writer, whose cache already
+ * holds those pages. Give it back with mount_reader_put() once done with
+ * what it returned. NULL (logged) when the store cannot be opened. */
+ags_store *mount_reader(struct mount *m);
+void mount_reader_put(struct mount *m, ags_store *s);
 
 /** Release ns held exclusively, first noting the audit rows the writer's
  * last commit wrote as the daemon's own (mount-watch.c). */
