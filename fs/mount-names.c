@@ -520,12 +520,43 @@ static int remove_held(struct mount *m, ags_store *s, struct node *t)
 	return r == -ENOENT || (r == 0 && obj.number != number) ? 0 : r;
 }
 
+/* Remove @coll/@id inside the open batch of @s; set @ret_number to its
+ * number. */
+static int remove_object(struct mount *m, ags_store *s, const char *coll,
+			 const char *id, int64_t *ret_number)
+{
+	struct ags_object obj;
+	struct node *n;
+	int r;
+
+	r = ags_object_get(s, coll, id, 0, false, &obj);
+	if (r < 0)
+		return r;
+	/* Open files keep reading what they had: read on this thread's own
+	 * handle, which sees the store as last committed. */
+	pthread_mutex_lock(&m->lock);
+	n = node_by_number(m, obj.number);
+	if (n && n->kind == NODE_OBJECT && n->opens)
+		node_ref(n);
+	else
+		n = NULL;
+	pthread_mutex_unlock(&m->lock);
+	if (n) {
+		content_load(m, n);
+		node_put(m, n);
+	}
+	r = ags_object_remove(s, coll, id, AGS_VERSION_ANY);
+	if (r == 0)
+		*ret_number = obj.number;
+	return r;
+}
+
 static int unlink_file(struct mount *m, const struct actor *a, struct node *dir,
 		       const char *name)
 {
 	struct sbuf coll = SBUF_INIT, id = SBUF_INIT;
 	struct node *t = NULL, *n;
-	struct ags_object obj;
+	int64_t number = 0;
 	struct entry *e;
 	ags_store *s = store_as(m, a);
 	int r = 0;
@@ -554,28 +585,24 @@ static int unlink_file(struct mount *m, const struct actor *a, struct node *dir,
 	}
 	if (r == 0 && name_decode_file(&id, name) < 0)
 		r = -ENOENT;
-	if (r == 0)
-		r = ags_object_get(s, coll.buf, id.buf, 0, false, &obj);
+	/* The read of the object's number goes in the removal's transaction
+	 * rather than one of its own: a transaction costs more than the
+	 * read. */
 	if (r == 0) {
-		/* Open files keep reading what they had. */
-		pthread_mutex_lock(&m->lock);
-		n = node_by_number(m, obj.number);
-		if (n && n->kind == NODE_OBJECT && n->opens)
-			node_ref(n);
-		else
-			n = NULL;
-		pthread_mutex_unlock(&m->lock);
-		if (n) {
-			content_load(m, n);
-			node_put(m, n);
+		r = ags_store_begin(s);
+		if (r == 0) {
+			r = remove_object(m, s, coll.buf, id.buf, &number);
+			if (r == 0)
+				r = ags_store_commit(s); /* ends the batch */
+			else
+				ags_store_rollback(s);
 		}
-		r = ags_object_remove(s, coll.buf, id.buf, AGS_VERSION_ANY);
-		if (r < 0)
-			store_failed(m, s, r);
 	}
+	if (r < 0)
+		store_failed(m, s, r);
 	if (r == 0) {
 		pthread_mutex_lock(&m->lock);
-		n = node_by_number(m, obj.number);
+		n = node_by_number(m, number);
 		if (n && n->kind == NODE_OBJECT)
 			node_set_gone(m, n);
 		pthread_mutex_unlock(&m->lock);
