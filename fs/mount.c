@@ -110,18 +110,71 @@ void mount_write_unlock(struct mount *m)
 	pthread_rwlock_unlock(&m->ns);
 }
 
-/* The process name of @pid, or "?" when it exited already. */
-static void read_comm(char *out, size_t size, int32_t pid)
+static void comm_files_init(struct comm_files *c)
 {
+	pthread_mutex_init(&c->lock, NULL);
+	for (size_t i = 0; i < COMM_FILES; i++)
+		c->fd[i] = -1;
+}
+
+static void comm_files_release(struct comm_files *c)
+{
+	for (size_t i = 0; i < COMM_FILES; i++)
+		if (c->fd[i] >= 0)
+			close(c->fd[i]);
+	pthread_mutex_destroy(&c->lock);
+}
+
+/* Read /proc/@pid/comm into @out through the kept files, opening it (in
+ * place of the oldest) when it is not kept or its process is gone. Lock
+ * held: a file is never closed while another thread reads it. */
+static ssize_t comm_read(struct comm_files *c, char *out, size_t size,
+			 int32_t pid)
+{
+	size_t i, slot = COMM_FILES;
 	char path[64];
-	ssize_t n = -1;
+	ssize_t n;
 	int fd;
 
+	for (i = 0; i < COMM_FILES; i++) {
+		if (c->fd[i] < 0 || c->pid[i] != pid)
+			continue;
+		n = pread(c->fd[i], out, size, 0);
+		if (n > 0)
+			return n;
+		close(c->fd[i]);
+		c->fd[i] = -1;
+		slot = i;
+		break;
+	}
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	fd = pid > 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-	if (fd >= 0) {
-		n = read(fd, out, size - 1);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = pread(fd, out, size, 0);
+	if (n <= 0) {
 		close(fd);
+		return n;
+	}
+	if (slot == COMM_FILES) {
+		slot = c->next++ % COMM_FILES;
+		if (c->fd[slot] >= 0)
+			close(c->fd[slot]);
+	}
+	c->fd[slot] = fd;
+	c->pid[slot] = pid;
+	return n;
+}
+
+/* The process name of @pid, or "?" when it exited already. */
+static void read_comm(struct mount *m, char *out, size_t size, int32_t pid)
+{
+	ssize_t n = -1;
+
+	if (pid > 0) {
+		pthread_mutex_lock(&m->comm.lock);
+		n = comm_read(&m->comm, out, size - 1, pid);
+		pthread_mutex_unlock(&m->comm.lock);
 	}
 	if (n <= 0) {
 		snprintf(out, size, "?");
@@ -139,7 +192,8 @@ void actor_from_req(struct actor *out, fuse_req_t req)
 	out->uid = ctx->uid;
 	out->gid = ctx->gid;
 	out->pid = ctx->pid;
-	read_comm(out->comm, sizeof(out->comm), ctx->pid);
+	read_comm(fuse_req_userdata(req), out->comm, sizeof(out->comm),
+		  ctx->pid);
 }
 
 int actor_apply(ags_store *s, const struct actor *a)
@@ -314,6 +368,7 @@ static int state_init(struct mount *m)
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_mutex_init(&m->writer_lent, NULL);
 	pthread_mutex_init(&m->own.lock, NULL);
+	comm_files_init(&m->comm);
 	atomic_store(&m->signalled, 0);
 	atomic_store(&m->ending, false);
 	atomic_store(&m->watch_busy, false);
@@ -340,6 +395,7 @@ static void state_release(struct mount *m)
 	nodes_release(m);
 	sem_destroy(&m->watch_wake);
 	pthread_mutex_destroy(&m->own.lock);
+	comm_files_release(&m->comm);
 	pthread_mutex_destroy(&m->writer_lent);
 	pthread_mutex_destroy(&m->lock);
 	pthread_rwlock_destroy(&m->ns);

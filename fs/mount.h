@@ -249,6 +249,19 @@ struct own_rows {
 					  nothing leaves it as it was */
 };
 
+/* The /proc/PID/comm files of the last callers, kept open: the caller is
+ * read at every create, write, unlink and rename, and opening the file
+ * costs more than reading it. A file whose process is gone answers ESRCH
+ * (its pid may belong to another process by then) and is opened again. */
+#define COMM_FILES 8
+
+struct comm_files {
+	pthread_mutex_t lock;
+	int32_t pid[COMM_FILES];
+	int fd[COMM_FILES]; /* -1: none */
+	unsigned next;	    /* the slot to reuse next */
+};
+
 struct mount {
 	struct fuse_session *se;
 	char *uri; /* the store, absolute */
@@ -284,6 +297,7 @@ struct mount {
 	int64_t seen_seq; /* audit rows acted on up to here */
 	int64_t ckpt_seq; /* the WAL was checkpointed with rows up to here */
 	struct own_rows own;
+	struct comm_files comm;	    /* actor_from_req() */
 	struct mount_backup backup; /* -o backup_dir=... (mount-backup.c) */
 };
 
