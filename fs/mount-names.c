@@ -525,17 +525,18 @@ static int remove_held(struct mount *m, ags_store *s, struct node *t)
 static int remove_object(struct mount *m, ags_store *s, const char *coll,
 			 const char *id, int64_t *ret_number)
 {
-	struct ags_object obj;
 	struct node *n;
+	int64_t number;
 	int r;
 
-	r = ags_object_get(s, coll, id, 0, false, &obj);
+	r = ags_object_remove_number(s, &number, coll, id, AGS_VERSION_ANY);
 	if (r < 0)
 		return r;
 	/* Open files keep reading what they had: read on this thread's own
-	 * handle, which sees the store as last committed. */
+	 * handle, which sees the store as last committed, the object still
+	 * in it, until the batch is. */
 	pthread_mutex_lock(&m->lock);
-	n = node_by_number(m, obj.number);
+	n = node_by_number(m, number);
 	if (n && n->kind == NODE_OBJECT && n->opens)
 		node_ref(n);
 	else
@@ -545,10 +546,8 @@ static int remove_object(struct mount *m, ags_store *s, const char *coll,
 		content_load(m, n);
 		node_put(m, n);
 	}
-	r = ags_object_remove(s, coll, id, AGS_VERSION_ANY);
-	if (r == 0)
-		*ret_number = obj.number;
-	return r;
+	*ret_number = number;
+	return 0;
 }
 
 static int unlink_file(struct mount *m, const struct actor *a, struct node *dir,
@@ -585,9 +584,8 @@ static int unlink_file(struct mount *m, const struct actor *a, struct node *dir,
 	}
 	if (r == 0 && name_decode_file(&id, name) < 0)
 		r = -ENOENT;
-	/* The read of the object's number goes in the removal's transaction
-	 * rather than one of its own: a transaction costs more than the
-	 * read. */
+	/* In a batch, so that open files can still read the object once its
+	 * removal tells its number. */
 	if (r == 0) {
 		r = ags_store_begin(s);
 		if (r == 0) {

@@ -221,6 +221,14 @@ int ags_object_get_by_number(ags_store *store, int64_t number, bool with_body,
 int ags_object_remove(ags_store *store, const char *collection, const char *id,
 		      int64_t if_version);
 
+/** ags_object_remove() that also sets @ret_number (may be NULL) to the
+ * removed object's number (struct ags_object.number), for a caller that
+ * keeps state by number and would otherwise read the object first: the
+ * mount's unlink. @return as ags_object_remove(). */
+int ags_object_remove_number(ags_store *store, int64_t *ret_number,
+			     const char *collection, const char *id,
+			     int64_t if_version);
+
 /* rename flags, as renameat2() */
 #define AGS_RENAME_NOREPLACE (1u << 0)
 #define AGS_RENAME_EXCHANGE (1u << 1)

@@ -359,8 +359,9 @@ int ags_object_get(ags_store *s, const char *collection, const char *id,
 	return 0;
 }
 
-int object_remove_locked(ags_store *s, const char *collection, int64_t cid,
-			 const char *id, int64_t if_version)
+/* object_remove_locked(), setting @ret_oid to the removed row's oid. */
+static int remove_locked(ags_store *s, int64_t *ret_oid, const char *collection,
+			 int64_t cid, const char *id, int64_t if_version)
 {
 	struct object_row cur;
 	struct audit_entry e = {
@@ -394,13 +395,31 @@ int object_remove_locked(ags_store *s, const char *collection, int64_t cid,
 		r = count_add(s, cid, -1, e.time_ns);
 	if (r == 0)
 		r = audit_write(s, &e);
+	if (r == 0)
+		*ret_oid = cur.oid;
 	return r;
+}
+
+int object_remove_locked(ags_store *s, const char *collection, int64_t cid,
+			 const char *id, int64_t if_version)
+{
+	int64_t oid;
+
+	return remove_locked(s, &oid, collection, cid, id, if_version);
 }
 
 int ags_object_remove(ags_store *s, const char *collection, const char *id,
 		      int64_t if_version)
 {
+	return ags_object_remove_number(s, NULL, collection, id, if_version);
+}
+
+int ags_object_remove_number(ags_store *s, int64_t *ret_number,
+			     const char *collection, const char *id,
+			     int64_t if_version)
+{
 	struct collection_row col;
+	int64_t oid = 0;
 	int r;
 
 	r = check_names(s, "remove", collection, id);
@@ -415,9 +434,11 @@ int ags_object_remove(ags_store *s, const char *collection, const char *id,
 			       "'%s'",
 			       collection, id, collection);
 	if (r == 0)
-		r = object_remove_locked(s, collection, col.cid, id,
-					 if_version);
-	return store_txn_end(s, r, "remove an object");
+		r = remove_locked(s, &oid, collection, col.cid, id, if_version);
+	r = store_txn_end(s, r, "remove an object");
+	if (r == 0 && ret_number)
+		*ret_number = oid + AGS_OBJECT_BASE;
+	return r;
 }
 
 /* Swap the bodies of two objects; each gets a new version and an audit

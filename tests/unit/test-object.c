@@ -140,6 +140,36 @@ static void test_compare_and_set(void)
 	       "removing again is ENOENT");
 }
 
+static void test_remove_number(void)
+{
+	struct ags_object obj;
+	int64_t number = 0, was;
+
+	ags_object_put(s, NULL, "users", "num", "1", 1, 0);
+	ags_object_get(s, "users", "num", 0, false, &obj);
+	was = obj.number;
+	is_int(ags_object_remove_number(s, &number, "users", "num", 2), -ESTALE,
+	       "a stale remove is ESTALE");
+	is_int(number, 0, "and leaves the number alone");
+	is_int(ags_object_remove_number(s, &number, "users", "num", 0), 0,
+	       "remove telling the number");
+	is_int(number, was, "the number is the removed object's");
+	is_body("users", "num", "(absent)", "the object is gone");
+	number = 0;
+	is_int(ags_object_remove_number(s, &number, "users", "num", 0), -ENOENT,
+	       "removing again is ENOENT");
+	is_int(number, 0, "and leaves the number alone");
+	ags_object_put(s, NULL, "users", "num", "1", 1, 0);
+	ags_store_begin(s);
+	is_int(ags_object_remove_number(s, &number, "users", "num", 0), 0,
+	       "in a batch");
+	ok(number > was, "a new object's number is never an old one's");
+	ags_store_rollback(s);
+	is_body("users", "num", "1", "rolled back with the batch");
+	is_int(ags_object_remove_number(s, NULL, "users", "num", 0), 0,
+	       "the number may be NULL");
+}
+
 static int list_cb(void *ctx, const struct ags_object *o)
 {
 	struct sbuf *out = ctx;
@@ -265,6 +295,7 @@ int main(void)
 	test_refusals();
 	test_size_limit();
 	test_compare_and_set();
+	test_remove_number();
 	test_list();
 	test_rename();
 	test_attrs();
