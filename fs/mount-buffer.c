@@ -38,7 +38,9 @@ size_t mount_max_body(const struct mount *m)
 	return m->opts.max_body ? m->opts.max_body : AGS_MAX_BODY_DEFAULT;
 }
 
-int content_load(struct mount *m, struct node *n)
+/* content_load(), reading through @borrow ? mount_reader() : the thread's
+ * own handle. */
+static int load(struct mount *m, struct node *n, bool borrow)
 {
 	struct sbuf coll = SBUF_INIT, id = SBUF_INIT;
 	struct ags_object obj;
@@ -57,7 +59,7 @@ int content_load(struct mount *m, struct node *n)
 		r = node_object_id(n, &id);
 	pthread_mutex_unlock(&m->lock);
 
-	s = r == 0 ? mount_store(m) : NULL;
+	s = r == 0 ? borrow ? mount_reader(m) : mount_store(m) : NULL;
 	if (r == 0 && !s)
 		r = -EIO;
 	if (r == 0)
@@ -81,8 +83,31 @@ int content_load(struct mount *m, struct node *n)
 		}
 		pthread_mutex_unlock(&m->lock);
 	}
+	if (borrow) /* only now: obj pointed into the handle's buffers */
+		mount_reader_put(m, s);
 	sbuf_release(&coll);
 	sbuf_release(&id);
+	return r;
+}
+
+int content_load(struct mount *m, struct node *n)
+{
+	return load(m, n, false);
+}
+
+int content_load_shared(struct mount *m, struct node *n)
+{
+	bool loaded;
+	int r;
+
+	pthread_mutex_lock(&m->lock);
+	loaded = n->content.loaded || n->kind != NODE_OBJECT;
+	pthread_mutex_unlock(&m->lock);
+	if (loaded)
+		return 0;
+	pthread_rwlock_rdlock(&m->ns);
+	r = load(m, n, true);
+	pthread_rwlock_unlock(&m->ns);
 	return r;
 }
 

@@ -822,7 +822,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	/* The watcher may drop a clean buffer between load and read. */
 	for (tries = 0; tries < 3; tries++) {
-		r = content_load(m, n);
+		r = content_load_shared(m, n);
 		if (r < 0)
 			break;
 		pthread_mutex_lock(&m->lock);

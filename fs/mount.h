@@ -445,6 +445,11 @@ size_t mount_max_body(const struct mount *m);
 /** Make sure an object's content is in memory (reading the store).
  * Called without the lock. @return 0 or -errno. */
 int content_load(struct mount *m, struct node *n);
+/** content_load() for a reader holding no lock: it takes ns shared and
+ * reads through mount_reader(), whose cache the daemon's own commits keep
+ * warm, where the thread's own handle would read every page again. Not
+ * inside a change: there the writer sees the change half done. */
+int content_load_shared(struct mount *m, struct node *n);
 /** Drop a clean object content (nothing open any more, or another process
  * changed the object). Lock held. */
 void content_drop(struct node *n);
