@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "sbuf-int.h"
 
@@ -23,6 +24,12 @@ int fsu_read(int dirfd, const char *name, size_t max, struct sbuf *out);
 /** Whether the regular file @name holds exactly @len bytes @data.
  * @return 1 same, 0 different or missing, -errno on a read error. */
 int fsu_same(int dirfd, const char *name, const char *data, size_t len);
+
+/* A file time as ns since the epoch, as the store keeps times. */
+static inline int64_t fsu_ns(const struct timespec *t)
+{
+	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+}
 
 /* For the mtime_ns arguments below: the time of the writing. */
 #define FSU_MTIME_NOW (-1)

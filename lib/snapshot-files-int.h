@@ -69,7 +69,7 @@ struct file_writer {
 	uint64_t written;
 	int err;	      /* the first failure, -errno; then it stops */
 	const char *err_what; /* "read", "write", or "format" (-EIO: the
-				 stored body is not valid JSON; or memory) */
+				 stored body is not valid JSON) */
 	struct sbuf err_name; /* the file it failed on */
 };
 

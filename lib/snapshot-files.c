@@ -25,11 +25,6 @@ static int fail(struct file_writer *w, int err, const char *what,
 	return err;
 }
 
-static int64_t ns_of(const struct timespec *t)
-{
-	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
-}
-
 /* Whether the file still has the stamp it was written with and has not
  * changed since the last export vouched for DIR (see snapshot-files-int.h).
  * Setting an mtime moves the ctime, so a copy with times kept (cp -p,
@@ -42,8 +37,8 @@ static bool has_stamp(const struct file_writer *w, int dir,
 
 	if (j->stamp < 0 || fstatat(dir, j->name.buf, &st, AT_SYMLINK_NOFOLLOW))
 		return false;
-	return S_ISREG(st.st_mode) && ns_of(&st.st_mtim) == j->stamp &&
-	       ns_of(&st.st_ctim) < w->trust_before && st.st_size > 0 &&
+	return S_ISREG(st.st_mode) && fsu_ns(&st.st_mtim) == j->stamp &&
+	       fsu_ns(&st.st_ctim) < w->trust_before && st.st_size > 0 &&
 	       (w->pretty || (size_t)st.st_size == j->body.len);
 }
 

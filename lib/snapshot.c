@@ -61,9 +61,7 @@ static int files_fail(struct exporter *x)
 {
 	const struct file_writer *w = &x->files;
 
-	if (!strcmp(w->err_what, "format") && w->err != -EIO)
-		return store_fail(x->s, w->err, "cannot export: out of memory");
-	if (!strcmp(w->err_what, "format"))
+	if (w->err == -EIO && !strcmp(w->err_what, "format"))
 		return store_fail(x->s, -EIO,
 				  "cannot export %s/%s: its stored body is "
 				  "not valid JSON; run agentstate check",
@@ -509,9 +507,7 @@ static void prepare_trust(struct exporter *x)
 		x->old_unsynced = strstr(text.buf, "\n  \"synced\": false,\n");
 		x->files.trust =
 			x->old_form_ok && !x->old_unsynced && !x->o->verify;
-		x->files.trust_before =
-			(int64_t)st.st_ctim.tv_sec * 1000000000 +
-			st.st_ctim.tv_nsec;
+		x->files.trust_before = fsu_ns(&st.st_ctim);
 	}
 	sbuf_release(&text);
 	sbuf_release(&format);
