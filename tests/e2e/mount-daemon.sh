@@ -42,7 +42,8 @@ fails 2 'backup_interval needs a number' "a backup interval of 0" \
 	"$AGS" mount "$MNT" -o backup_dir="$TMP",backup_interval=0
 ok "refused options mount nothing" eval '! mountpoint -q "$MNT"'
 mkdir "$TMP/backups"
-backups() { ls "$TMP/backups"; }
+# finished backups only: one being written is FILE.db.tmp until renamed
+backups() { ls "$TMP/backups" | grep '\.db$'; }
 mount_store -o backup_dir="$TMP/backups",backup_interval=1,backup_keep=2
 ok "a backup is written within the interval" \
 	eventually 5000 '[ "$(backups | wc -l)" -ge 1 ]'
@@ -78,6 +79,7 @@ ok "the daemon logs the restore" eventually 3000 \
 unmount_store
 is "$mount_rc" 0 "the daemon with backups exits 0"
 like "$(cat "$MOUNT_LOG")" 'backup written' "backups are logged"
+is "$(ls "$TMP/backups" | grep -c '\.tmp$')" 0 "no unfinished backup is left"
 
 # ---- sync=full
 run "$AGS" mount "$MNT" -o sync=full
