@@ -38,11 +38,33 @@ size_t mount_max_body(const struct mount *m)
 	return m->opts.max_body ? m->opts.max_body : AGS_MAX_BODY_DEFAULT;
 }
 
+/* Fill @n's content with the object's bytes, unless a racing load did.
+ * Lock held. */
+static int content_fill(struct mount *m, struct node *n, const char *body,
+			size_t len, int64_t mtime_ns)
+{
+	int r;
+
+	if (n->content.loaded)
+		return 0;
+	n->content.data.limit = mount_max_body(m);
+	r = tmpfile_set(&n->content.data, body, len);
+	if (r == 0) {
+		n->content.loaded = true;
+		n->content.dirty = false;
+		n->content.written = false;
+		n->content.mtime_ns = mtime_ns;
+		n->content.gen++;
+	}
+	return r;
+}
+
 /* content_load(), reading through @borrow ? mount_reader() : the thread's
- * own handle. */
+ * own handle, unless the lookup that found the object kept its body. */
 static int load(struct mount *m, struct node *n, bool borrow)
 {
 	struct sbuf coll = SBUF_INIT, id = SBUF_INIT;
+	struct recent_body kept;
 	struct ags_object obj;
 	int64_t number;
 	ags_store *s;
@@ -59,6 +81,13 @@ static int load(struct mount *m, struct node *n, bool borrow)
 		r = node_object_id(n, &id);
 	pthread_mutex_unlock(&m->lock);
 
+	if (r == 0 && recent_take(&m->recent, number, &kept)) {
+		pthread_mutex_lock(&m->lock);
+		r = content_fill(m, n, kept.body, kept.len, kept.mtime_ns);
+		pthread_mutex_unlock(&m->lock);
+		free(kept.body);
+		goto done;
+	}
 	s = r == 0 ? borrow ? mount_reader(m) : mount_store(m) : NULL;
 	if (r == 0 && !s)
 		r = -EIO;
@@ -69,22 +98,13 @@ static int load(struct mount *m, struct node *n, bool borrow)
 		r = -ESTALE;
 	if (r == 0) {
 		pthread_mutex_lock(&m->lock);
-		if (!n->content.loaded) {
-			n->content.data.limit = mount_max_body(m);
-			r = tmpfile_set(&n->content.data, obj.body,
-					obj.body_len);
-			if (r == 0) {
-				n->content.loaded = true;
-				n->content.dirty = false;
-				n->content.written = false;
-				n->content.mtime_ns = obj.attr.mtime_ns;
-				n->content.gen++;
-			}
-		}
+		r = content_fill(m, n, obj.body, obj.body_len,
+				 obj.attr.mtime_ns);
 		pthread_mutex_unlock(&m->lock);
 	}
 	if (borrow) /* only now: obj pointed into the handle's buffers */
 		mount_reader_put(m, s);
+done:
 	sbuf_release(&coll);
 	sbuf_release(&id);
 	return r;

@@ -240,6 +240,7 @@ static int lookup_in(struct mount *m, struct node *dir, const char *name,
 	struct ags_object obj;
 	struct node *n = NULL;
 	struct entry *e;
+	uint64_t gen;
 	ags_store *s;
 	int r = 0;
 
@@ -298,9 +299,13 @@ static int lookup_in(struct mount *m, struct node *dir, const char *name,
 		s = r == 0 ? mount_reader(m) : NULL;
 		if (r == 0 && !s)
 			r = -EIO;
+		gen = recent_gen(&m->recent);
+		/* The query reads the body anyway: keep it for the read
+		 * that usually follows. */
 		if (r == 0)
-			r = ags_object_get(s, coll.buf, id.buf, 0, false, &obj);
+			r = ags_object_get(s, coll.buf, id.buf, 0, true, &obj);
 		if (r == 0) {
+			recent_keep(&m->recent, gen, &obj);
 			pthread_mutex_lock(&m->lock);
 			n = node_of_object(m, dir, name, obj.number);
 			if (n) {

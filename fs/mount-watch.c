@@ -285,6 +285,7 @@ static void apply(struct mount *m, ags_store *s, const struct change *c)
 {
 	struct notes nt = { .name = { SBUF_INIT, SBUF_INIT } };
 
+	recent_forget_all(&m->recent);
 	/* Shared: no change of ours runs between reading the store and
 	 * following its numbers in the node table. */
 	pthread_rwlock_rdlock(&m->ns);
@@ -316,6 +317,7 @@ static void poll_once(struct mount *m, ags_store *s, int64_t last)
 		m->seen_seq = last;
 		m->ckpt_seq = 0;
 		own_rows_forget(m);
+		recent_forget_all(&m->recent);
 		return;
 	}
 	do {

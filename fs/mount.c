@@ -106,6 +106,8 @@ void mount_reader_put(struct mount *m, ags_store *s)
 
 void mount_write_unlock(struct mount *m)
 {
+	/* Whatever the change was, bodies read before it are stale. */
+	recent_forget_all(&m->recent);
 	watch_own_commit(m);
 	pthread_rwlock_unlock(&m->ns);
 }
@@ -369,6 +371,7 @@ static int state_init(struct mount *m)
 	pthread_mutex_init(&m->writer_lent, NULL);
 	pthread_mutex_init(&m->own.lock, NULL);
 	comm_files_init(&m->comm);
+	recent_init(&m->recent);
 	atomic_store(&m->signalled, 0);
 	atomic_store(&m->ending, false);
 	atomic_store(&m->watch_busy, false);
@@ -396,6 +399,7 @@ static void state_release(struct mount *m)
 	sem_destroy(&m->watch_wake);
 	pthread_mutex_destroy(&m->own.lock);
 	comm_files_release(&m->comm);
+	recent_release(&m->recent);
 	pthread_mutex_destroy(&m->writer_lent);
 	pthread_mutex_destroy(&m->lock);
 	pthread_rwlock_destroy(&m->ns);

@@ -249,6 +249,26 @@ struct own_rows {
 					  nothing leaves it as it was */
 };
 
+/* The bodies the last lookups read, for the first read that follows
+ * (mount-recent.c). */
+#define RECENT_SLOTS 8
+
+struct recent_body {
+	int64_t number; /* the object's */
+	uint64_t gen;	/* struct recent's generation before the query */
+	int64_t at_ns;	/* when kept (CLOCK_MONOTONIC) */
+	int64_t mtime_ns;
+	char *body; /* NULL: a free slot */
+	size_t len;
+};
+
+struct recent {
+	pthread_mutex_t lock;
+	struct recent_body slot[RECENT_SLOTS];
+	unsigned next;		  /* the slot to reuse next */
+	atomic_uint_fast64_t gen; /* bumped by every change the daemon sees */
+};
+
 /* The /proc/PID/comm files of the last callers, kept open: the caller is
  * read at every create, write, unlink and rename, and opening the file
  * costs more than reading it. A file whose process is gone answers ESRCH
@@ -298,6 +318,7 @@ struct mount {
 	int64_t ckpt_seq; /* the WAL was checkpointed with rows up to here */
 	struct own_rows own;
 	struct comm_files comm;	    /* actor_from_req() */
+	struct recent recent;	    /* lookups' bodies (mount-recent.c) */
 	struct mount_backup backup; /* -o backup_dir=... (mount-backup.c) */
 };
 
@@ -536,6 +557,22 @@ void audit_index_stop(struct mount *m);
 /** Append to @out up to @size bytes of the JSON Lines from @off. */
 int audit_view_read(struct audit_view *v, ags_store *s, struct sbuf *out,
 		    uint64_t off, size_t size);
+
+/* ---- mount-recent.c: bodies kept from lookups for the next read ------ */
+
+void recent_init(struct recent *r);
+void recent_release(struct recent *r);
+/** The generation to keep a body with: read it before the query. */
+uint64_t recent_gen(struct recent *r);
+/** Keep @obj's body (when it has one and is small), read by a query that
+ * started at generation @gen. */
+void recent_keep(struct recent *r, uint64_t gen, const struct ags_object *obj);
+/** Hand over the kept body of object @number if it is still current; the
+ * caller frees out->body. @return whether there was one. */
+bool recent_take(struct recent *r, int64_t number, struct recent_body *out);
+/** Make every kept body stale: the store changed (a commit of ours, or
+ * another process's change the watcher applied). */
+void recent_forget_all(struct recent *r);
 
 /* ---- mount-watch.c ------------------------------------------------------ */
 
