@@ -210,6 +210,13 @@ int ags_object_put(ags_store *store, int64_t *ret_version,
 int ags_object_get(ags_store *store, const char *collection, const char *id,
 		   int64_t version, bool with_body, struct ags_object *out);
 
+/** ags_object_get() of the current version, with the body only when it is
+ * at most @max_body bytes (out->body NULL otherwise): for a caller that
+ * would use a small body but needs only the metadata of a large one (the
+ * mount's lookups). @return as ags_object_get(). */
+int ags_object_peek(ags_store *store, const char *collection, const char *id,
+		    size_t max_body, struct ags_object *out);
+
 /** Read the object whose number (struct ags_object.number, its inode in
  * the mount) is @number, wherever it is now: numbers are never reused, so
  * this finds that object or none. @return 0 or -ENOENT. */

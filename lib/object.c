@@ -2,6 +2,7 @@
  * change runs in one transaction with its audit row; the body is checked
  * against the strict JSON rules before any lock is taken. */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "json-int.h"
@@ -98,26 +99,32 @@ int object_find(ags_store *s, int64_t cid, const char *id,
 	return r;
 }
 
-void object_row_read(ags_store *s, sqlite3_stmt *st, const char *collection,
-		     bool with_body, struct ags_object *out)
+int object_row_read(ags_store *s, sqlite3_stmt *st, const char *collection,
+		    size_t body_max, struct ags_object *out)
 {
+	int r = 0;
+
 	if (collection != s->res_collection.buf) {
 		sbuf_reset(&s->res_collection);
-		sbuf_adds(&s->res_collection, collection);
+		r = sbuf_adds(&s->res_collection, collection);
 	}
 	sbuf_reset(&s->res_id);
-	sbuf_adds(&s->res_id,
-		  (const char *)sqlite3_column_text(st, OBJ_COL_ID));
+	if (r == 0)
+		r = sbuf_adds(&s->res_id, (const char *)sqlite3_column_text(
+						  st, OBJ_COL_ID));
 	out->collection = s->res_collection.buf;
 	out->id = s->res_id.buf;
 	out->body_len = (size_t)sqlite3_column_int64(st, OBJ_COL_SIZE);
 	out->body = NULL;
-	if (with_body) {
+	if (r == 0 && body_max && out->body_len <= body_max) {
 		sbuf_reset(&s->res_body);
-		sbuf_add(&s->res_body, sqlite3_column_text(st, OBJ_COL_BODY),
-			 (size_t)sqlite3_column_bytes(st, OBJ_COL_BODY));
+		r = sbuf_add(&s->res_body,
+			     sqlite3_column_text(st, OBJ_COL_BODY),
+			     (size_t)sqlite3_column_bytes(st, OBJ_COL_BODY));
 		out->body = s->res_body.buf;
 	}
+	if (r < 0)
+		return store_fail(s, r, "cannot read an object: out of memory");
 	out->version = sqlite3_column_int64(st, OBJ_COL_VERSION);
 	out->number = sqlite3_column_int64(st, OBJ_COL_OID) + AGS_OBJECT_BASE;
 	out->ctime_ns = sqlite3_column_int64(st, OBJ_COL_CTIME);
@@ -126,6 +133,7 @@ void object_row_read(ags_store *s, sqlite3_stmt *st, const char *collection,
 	out->attr.mode = (uint32_t)sqlite3_column_int64(st, OBJ_COL_MODE);
 	out->attr.uid = (uint32_t)sqlite3_column_int64(st, OBJ_COL_UID);
 	out->attr.gid = (uint32_t)sqlite3_column_int64(st, OBJ_COL_GID);
+	return 0;
 }
 
 static int step_done(ags_store *s, sqlite3_stmt *st, const char *what)
@@ -289,8 +297,8 @@ int ags_object_get_by_number(ags_store *s, int64_t number, bool with_body,
 		sbuf_reset(&s->res_collection);
 		sbuf_adds(&s->res_collection, (const char *)sqlite3_column_text(
 						      st, OBJ_COL_COLLECTION));
-		object_row_read(s, st, s->res_collection.buf, with_body, out);
-		r = 0;
+		r = object_row_read(s, st, s->res_collection.buf,
+				    with_body ? SIZE_MAX : 0, out);
 	} else if (r == SQLITE_DONE) {
 		r = store_fail(s, -ENOENT, "no object has number %lld",
 			       (long long)number);
@@ -301,8 +309,10 @@ int ags_object_get_by_number(ags_store *s, int64_t number, bool with_body,
 	return r;
 }
 
-int ags_object_get(ags_store *s, const char *collection, const char *id,
-		   int64_t version, bool with_body, struct ags_object *out)
+/* ags_object_get() and ags_object_peek(): the body of the current version
+ * when it is at most @body_max bytes, of an earlier one when @body_max. */
+static int object_get(ags_store *s, const char *collection, const char *id,
+		      int64_t version, size_t body_max, struct ags_object *out)
 {
 	struct ags_object obj;
 	sqlite3_stmt *st;
@@ -320,13 +330,11 @@ int ags_object_get(ags_store *s, const char *collection, const char *id,
 	    sqlite3_column_type(st, OBJ_COL_OID) == SQLITE_NULL) {
 		r = 1; /* the collection exists, the object does not */
 	} else if (r == SQLITE_ROW) {
-		object_row_read(
-			s, st, collection,
-			with_body && (!version ||
-				      version == sqlite3_column_int64(
-							 st, OBJ_COL_VERSION)),
-			&obj);
-		r = 0;
+		bool current =
+			!version ||
+			version == sqlite3_column_int64(st, OBJ_COL_VERSION);
+		r = object_row_read(s, st, collection, current ? body_max : 0,
+				    &obj);
 	} else if (r == SQLITE_DONE) {
 		r = -ENOENT;
 	} else {
@@ -352,11 +360,24 @@ int ags_object_get(ags_store *s, const char *collection, const char *id,
 			     version, &obj);
 		if (r < 0)
 			return r;
-		if (!with_body)
+		if (!body_max)
 			obj.body = NULL;
 	}
 	*out = obj;
 	return 0;
+}
+
+int ags_object_get(ags_store *s, const char *collection, const char *id,
+		   int64_t version, bool with_body, struct ags_object *out)
+{
+	return object_get(s, collection, id, version, with_body ? SIZE_MAX : 0,
+			  out);
+}
+
+int ags_object_peek(ags_store *s, const char *collection, const char *id,
+		    size_t max_body, struct ags_object *out)
+{
+	return object_get(s, collection, id, 0, max_body, out);
 }
 
 /* object_remove_locked(), setting @ret_oid to the removed row's oid. */
@@ -642,7 +663,10 @@ int ags_object_list(ags_store *s, const char *collection, const char *after,
 	sqlite3_bind_text(st, 2, after ? after : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, limit ? (int64_t)limit : -1);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		object_row_read(s, st, collection, with_body, &obj);
+		stop = object_row_read(s, st, collection,
+				       with_body ? SIZE_MAX : 0, &obj);
+		if (stop)
+			break;
 		stop = cb(ctx, &obj);
 		if (stop)
 			break;

@@ -8,6 +8,7 @@
  * when the query's expression has the same text. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -482,7 +483,9 @@ static int query_run(struct query *q, bool explain, const char *after,
 			sbuf_addch(plan, '\n');
 			continue;
 		}
-		object_row_read(q->s, st, q->collection, true, &obj);
+		stop = object_row_read(q->s, st, q->collection, SIZE_MAX, &obj);
+		if (stop)
+			break;
 		stop = cb(ctx, &obj);
 		if (stop)
 			break;

@@ -128,8 +128,9 @@ int object_check_body(ags_store *s, const char *collection, const char *id,
 		      const char *body, size_t len);
 
 /** Fill an ags_object from the current row of SQL_OBJ_* (column layout of
- * SQL_OBJECT_COLUMNS). */
-void object_row_read(ags_store *s, sqlite3_stmt *st, const char *collection,
-		     bool with_body, struct ags_object *out);
+ * SQL_OBJECT_COLUMNS), with the body when it is at most @body_max bytes
+ * (SIZE_MAX: always, 0: never). @return 0 or -ENOMEM (reported). */
+int object_row_read(ags_store *s, sqlite3_stmt *st, const char *collection,
+		    size_t body_max, struct ags_object *out);
 
 #endif

@@ -170,6 +170,31 @@ static void test_remove_number(void)
 	       "the number may be NULL");
 }
 
+static void test_peek(void)
+{
+	struct ags_object obj;
+	int64_t number;
+
+	ags_object_put(s, NULL, "users", "peek", "[1, 2, 3]", 9, 0);
+	ags_object_put(s, NULL, "users", "peek", "[1, 2]", 6, 0);
+	is_int(ags_object_peek(s, "users", "peek", 6, &obj), 0,
+	       "peek at an object");
+	ok(obj.body && strcmp(obj.body, "[1, 2]") == 0,
+	   "a body of at most max_body bytes comes along");
+	is_int(obj.body_len, 6, "with its size");
+	is_int(obj.version, 2, "and the current version");
+	number = obj.number;
+	is_int(ags_object_peek(s, "users", "peek", 5, &obj), 0,
+	       "peek with a smaller limit");
+	ok(obj.body == NULL, "a larger body does not");
+	is_int(obj.body_len, 6, "but its size does");
+	is_int(obj.number, number, "and its number");
+	is_int(ags_object_peek(s, "users", "nope", 64, &obj), -ENOENT,
+	       "peek at a missing object is ENOENT");
+	is_int(ags_object_peek(s, "nope", "peek", 64, &obj), -ENOENT,
+	       "and in a missing collection");
+}
+
 static int list_cb(void *ctx, const struct ags_object *o)
 {
 	struct sbuf *out = ctx;
@@ -296,6 +321,7 @@ int main(void)
 	test_size_limit();
 	test_compare_and_set();
 	test_remove_number();
+	test_peek();
 	test_list();
 	test_rename();
 	test_attrs();
