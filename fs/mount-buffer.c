@@ -60,7 +60,9 @@ static int content_fill(struct mount *m, struct node *n, const char *body,
 }
 
 /* content_load(), reading through @borrow ? mount_reader() : the thread's
- * own handle, unless the lookup that found the object kept its body. */
+ * own handle. A read (@borrow) takes the body the lookup that found the
+ * object kept, if still current; a write reads the store, whose body is
+ * the base it changes. */
 static int load(struct mount *m, struct node *n, bool borrow)
 {
 	struct sbuf coll = SBUF_INIT, id = SBUF_INIT;
@@ -81,12 +83,22 @@ static int load(struct mount *m, struct node *n, bool borrow)
 		r = node_object_id(n, &id);
 	pthread_mutex_unlock(&m->lock);
 
-	if (r == 0 && recent_take(&m->recent, number, &kept)) {
+	if (r == 0 && borrow && recent_take(&m->recent, number, &kept)) {
+		bool current;
+
+		/* The watcher makes kept bodies stale before it drops what
+		 * is loaded (under the lock): checked under the lock too, a
+		 * body another process changed meanwhile is either refused
+		 * here or dropped by the watcher right after. */
 		pthread_mutex_lock(&m->lock);
-		r = content_fill(m, n, kept.body, kept.len, kept.mtime_ns);
+		current = recent_gen(&m->recent) == kept.gen;
+		if (current)
+			r = content_fill(m, n, kept.body, kept.len,
+					 kept.mtime_ns);
 		pthread_mutex_unlock(&m->lock);
 		free(kept.body);
-		goto done;
+		if (current)
+			goto done;
 	}
 	s = r == 0 ? borrow ? mount_reader(m) : mount_store(m) : NULL;
 	if (r == 0 && !s)

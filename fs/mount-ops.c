@@ -303,7 +303,8 @@ static int lookup_in(struct mount *m, struct node *dir, const char *name,
 		/* The query reads the body anyway: keep it for the read
 		 * that usually follows. */
 		if (r == 0)
-			r = ags_object_get(s, coll.buf, id.buf, 0, true, &obj);
+			r = ags_object_peek(s, coll.buf, id.buf,
+					    RECENT_MAX_BODY, &obj);
 		if (r == 0) {
 			recent_keep(&m->recent, gen, &obj);
 			pthread_mutex_lock(&m->lock);

@@ -18,9 +18,6 @@
 
 #include "mount.h"
 
-/* Past this a body is not kept: a large first read is dominated by the
- * copy itself, and the slots would hold megabytes. */
-#define RECENT_MAX_BODY (64 * 1024)
 #define RECENT_MAX_AGE_NS 1000000000LL
 
 static int64_t mono_ns(void)

@@ -252,6 +252,10 @@ struct own_rows {
 /* The bodies the last lookups read, for the first read that follows
  * (mount-recent.c). */
 #define RECENT_SLOTS 8
+/* Past this a body is not kept (nor read by the lookup): a large first
+ * read is dominated by the copy itself, and the slots would hold
+ * megabytes. */
+#define RECENT_MAX_BODY (64 * 1024)
 
 struct recent_body {
 	int64_t number; /* the object's */
