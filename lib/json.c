@@ -16,14 +16,18 @@
 
 static const char dup_reason[] = "duplicate member name";
 
-/* One member name of an object still being read. */
+/* One member name of an object still being read. A name without escapes
+ * is its bytes in the body; only one with escapes is decoded (so that "a"
+ * and "\u0061" are the same name), into level.names. */
 struct member {
 	size_t pos; /* offset of the name's opening quote in the body */
 	union {
-		size_t off;	  /* while reading: offset in level.names */
-		const char *name; /* while sorting: the decoded bytes */
+		size_t off;	  /* decoded, while reading: offset in names */
+		const char *name; /* the bytes: set when read if in the body,
+				     when compared if decoded */
 	};
-	size_t len; /* decoded length; names may hold NUL bytes */
+	size_t len;   /* decoded length; names may hold NUL bytes */
+	bool decoded; /* in level.names, not in the body */
 };
 
 /* The members of the object open at one nesting depth. Kept per depth and
@@ -45,6 +49,7 @@ struct parser {
 	unsigned depth;	       /* containers open around pos */
 	struct level **levels; /* by depth, each allocated when first reached */
 	size_t nlevels;	       /* slots in levels */
+	bool escaped;	       /* the last string read had an escape */
 	size_t err_pos;
 	const char *reason;
 	/* The canonical pretty form, when wanted: tokens exactly as written,
@@ -305,15 +310,53 @@ static int flush(struct sbuf *dec, const char *s, size_t n)
 	return dec && n ? sbuf_add(dec, s, n) : 0;
 }
 
-/* A string at pos. With dec, its decoded bytes are appended there: member
- * names are compared decoded, so "a" and "\u0061" are the same name. */
+/* The end of the run of plain bytes (printable ASCII other than '"' and
+ * '\\') from @i: most bytes of most strings are plain, and this looks at
+ * them eight at a time. A word is skipped when none of its bytes is a
+ * quote, a backslash, below 0x20 or above 0x7F; in the word that has one,
+ * the first such byte is found (on a big-endian machine, the word's start
+ * is returned and the caller's loop steps through it). */
+static size_t skip_plain(const unsigned char *u, size_t i, size_t len)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+	uint64_t w, quote, bslash, special;
+
+	while (len - i >= 8) {
+		memcpy(&w, u + i, 8);
+		quote = w ^ (ones * '"');
+		bslash = w ^ (ones * '\\');
+		/* (x - ones) & ~x has a byte's high bit set when that byte
+		 * of x is zero (or, past a zero byte, spuriously: enough to
+		 * know the word has one); w - 0x20 per byte likewise when
+		 * it is below 0x20; w itself when it is above 0x7F. */
+		special = ((quote - ones) & ~quote) |
+			  ((bslash - ones) & ~bslash) |
+			  ((w - ones * 0x20) & ~w) | w;
+		special &= highs;
+		if (special) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			/* The lowest flagged byte is a true one: the
+			 * spurious ones only follow it. */
+			i += (size_t)__builtin_ctzll(special) / 8;
+#endif
+			break;
+		}
+		i += 8;
+	}
+	return i;
+}
+
+/* A string at pos. With dec, its decoded bytes are appended there. */
 static int parse_string(struct parser *p, struct sbuf *dec)
 {
 	const unsigned char *u = (const unsigned char *)p->s;
 	size_t start = p->pos, run = ++p->pos, n;
 	int r;
 
+	p->escaped = false;
 	for (;;) {
+		p->pos = skip_plain(u, p->pos, p->len);
 		if (p->pos >= p->len)
 			return fail(p, start, "unterminated string");
 		if (u[p->pos] == '"')
@@ -321,6 +364,7 @@ static int parse_string(struct parser *p, struct sbuf *dec)
 		if (u[p->pos] < 0x20)
 			return fail(p, p->pos, "control character in string");
 		if (u[p->pos] == '\\') {
+			p->escaped = true;
 			r = flush(dec, p->s + run, p->pos - run);
 			if (!r)
 				r = parse_escape(p, dec, start);
@@ -467,7 +511,8 @@ static size_t first_duplicate(struct level *lv)
 	struct member *m = lv->m;
 
 	for (i = 0; i < lv->n; i++)
-		m[i].name = lv->names.buf + m[i].off;
+		if (m[i].decoded)
+			m[i].name = lv->names.buf + m[i].off;
 	if (lv->n <= SMALL_OBJECT) {
 		for (i = 1; i < lv->n && first == NO_DUPLICATE; i++)
 			for (j = 0; j < i && first == NO_DUPLICATE; j++)
@@ -486,8 +531,9 @@ static size_t first_duplicate(struct level *lv)
 
 static int add_member(struct parser *p, struct level *lv)
 {
-	size_t off = lv->names.len, pos = p->pos;
+	size_t off = lv->names.len, pos = p->pos, raw_len;
 	struct member *m;
+	bool decoded;
 	int r;
 
 	if (lv->n == lv->alloc) {
@@ -498,14 +544,28 @@ static int add_member(struct parser *p, struct level *lv)
 		lv->m = m;
 		lv->alloc = lv->alloc ? lv->alloc * 2 : 8;
 	}
-	r = parse_string(p, &lv->names);
+	r = parse_string(p, NULL);
 	if (r)
 		return r;
+	raw_len = p->pos - pos - 2;
+	decoded = p->escaped;
+	if (decoded) { /* read again, decoding: rare in names */
+		p->pos = pos;
+		r = parse_string(p, &lv->names);
+		if (r)
+			return r;
+	}
 	emit_token(p, pos);
 	m = &lv->m[lv->n++];
 	m->pos = pos;
-	m->off = off;
-	m->len = lv->names.len - off;
+	m->decoded = decoded;
+	if (decoded) {
+		m->off = off;
+		m->len = lv->names.len - off;
+	} else {
+		m->name = p->s + pos + 1;
+		m->len = raw_len;
+	}
 	return 0;
 }
 

@@ -2,6 +2,7 @@
  * and reason, the valid edge cases, duplicate names in big objects, and the
  * canonical pretty form. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,6 +148,75 @@ static void test_strings(void)
 	refused("single-quoted name", "{'a':1}", 1, 2,
 		"single quotes are not JSON");
 	refused("unquoted name", "{a:1}", 1, 2, "expected member name or '}'");
+}
+
+/* Strings are scanned eight bytes at a time: put each kind of byte the
+ * scan must stop at in every position of two words, after runs of plain
+ * bytes of every length, and check it is found exactly there. */
+static void test_string_scan(void)
+{
+	char buf[64], label[64];
+	struct json_error e;
+	size_t at, n;
+	int bad = 0;
+
+	for (at = 1; at < 40; at++) {
+		/* the string's own end */
+		memset(buf, 'a', sizeof(buf));
+		buf[0] = '"';
+		buf[at] = '"';
+		if (json_check(buf, at + 1, NULL) != 0)
+			bad++;
+		/* a control byte, a DEL (allowed), a UTF-8 pair, an escape */
+		buf[at] = '\x1f';
+		buf[at + 1] = '"';
+		if (json_check(buf, at + 2, &e) != -EINVAL ||
+		    e.column != at + 1 ||
+		    strcmp(e.reason, "control character in string") != 0)
+			bad++;
+		buf[at] = 0x7f;
+		if (json_check(buf, at + 2, NULL) != 0)
+			bad++;
+		buf[at] = (char)0xC3;
+		buf[at + 1] = (char)0xA9;
+		buf[at + 2] = '"';
+		if (json_check(buf, at + 3, NULL) != 0)
+			bad++;
+		buf[at + 1] = '(';
+		if (json_check(buf, at + 3, &e) != -EINVAL ||
+		    e.column != at + 1 ||
+		    strcmp(e.reason, "invalid UTF-8") != 0)
+			bad++;
+		buf[at] = '\\';
+		buf[at + 1] = '"';
+		buf[at + 2] = '"';
+		if (json_check(buf, at + 3, NULL) != 0)
+			bad++;
+		/* no end at all */
+		memset(buf + 1, 'a', sizeof(buf) - 1);
+		if (json_check(buf, at + 1, &e) != -EINVAL || e.column != 1 ||
+		    strcmp(e.reason, "unterminated string") != 0)
+			bad++;
+	}
+	is_int(bad, 0, "every stop byte found at every position of a string");
+
+	/* a name written plainly and one with an escape are the same name,
+	 * whatever their lengths */
+	for (n = 1; n < 20; n++) {
+		size_t len = 0;
+
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "{\"");
+		memset(buf + len, 'k', n);
+		len += n;
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+					"\":1,\"\\u006b");
+		memset(buf + len, 'k', n - 1);
+		len += n - 1;
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "\":2}");
+		snprintf(label, sizeof(label), "a %zu-byte name escaped", n);
+		refused_n(label, buf, len, 1, (unsigned)n + 7,
+			  "duplicate member name");
+	}
 }
 
 static void test_literals_numbers(void)
@@ -468,6 +538,7 @@ int main(void)
 	test_utf8();
 	test_structure();
 	test_strings();
+	test_string_scan();
 	test_literals_numbers();
 	test_depth();
 	test_valid();
