@@ -459,17 +459,17 @@ int content_commit(struct mount *m, struct node *n, bool *ret_inval)
 		goto done;
 	}
 
-	r = body_check(m, sn.coll.buf, sn.fname.buf, sn.body.buf, sn.body.len,
-		       &why);
-	if (r == 0) {
-		r = actor_apply(s, &sn.writer);
-		if (r == 0)
-			r = sn.kind == NODE_OBJECT ? commit_object(m, s, n, &sn)
-						   : commit_new(m, s, n, &sn);
-		/* The library's own checks, should they ever be stricter. */
-		if (r == -EINVAL || r == -EFBIG)
-			sbuf_adds(&why, ags_errmsg(s));
-	}
+	/* The library checks the body before it writes anything: checking
+	 * it here first would read every body twice. Only a refused one is
+	 * checked again, for a message that names the file. */
+	r = actor_apply(s, &sn.writer);
+	if (r == 0)
+		r = sn.kind == NODE_OBJECT ? commit_object(m, s, n, &sn)
+					   : commit_new(m, s, n, &sn);
+	if ((r == -EINVAL || r == -EFBIG) &&
+	    body_check(m, sn.coll.buf, sn.fname.buf, sn.body.buf, sn.body.len,
+		       &why) == 0)
+		sbuf_adds(&why, ags_errmsg(s)); /* the library's own rule */
 	if (r == -EINVAL || r == -EFBIG) {
 		/* The same bytes refused again (another close of the same
 		 * open file, or its last release) are not audited again. */
