@@ -111,6 +111,7 @@ static int create_file(struct mount *m, const struct actor *a, struct node *dir,
 	struct ags_object obj;
 	struct entry *e;
 	bool hidden = false;
+	int64_t cnum = 0;
 	ags_store *s;
 	int r = 0;
 
@@ -136,10 +137,14 @@ static int create_file(struct mount *m, const struct actor *a, struct node *dir,
 		r = -EIO;
 		goto done;
 	}
-	r = check_collection(s, dir, coll.buf);
-	if (r == 0 && !hidden && name_decode_file(&id, name) == 0) {
-		r = ags_object_get(s, coll.buf, id.buf, 0, false, &obj);
-		if (r == 0 && (flags & O_EXCL)) {
+	if (!hidden && name_decode_file(&id, name) == 0) {
+		/* One query: is the collection still this one, and is
+		 * there an object of that name (another process may have
+		 * made one since the kernel looked)? */
+		r = ags_object_peek(s, coll.buf, id.buf, 0, &cnum, &obj);
+		if ((r == 0 || r == -ENOENT) && cnum != dir->number) {
+			r = -ENOENT; /* the collection is gone or replaced */
+		} else if (r == 0 && (flags & O_EXCL)) {
 			r = -EEXIST;
 		} else if (r == 0) {
 			pthread_mutex_lock(&m->lock);
@@ -153,6 +158,8 @@ static int create_file(struct mount *m, const struct actor *a, struct node *dir,
 		} else if (r == -ENOENT) {
 			r = 0;
 		}
+	} else {
+		r = check_collection(s, dir, coll.buf);
 	}
 	if (r < 0)
 		goto done;

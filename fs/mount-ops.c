@@ -304,7 +304,7 @@ static int lookup_in(struct mount *m, struct node *dir, const char *name,
 		 * that usually follows. */
 		if (r == 0)
 			r = ags_object_peek(s, coll.buf, id.buf,
-					    RECENT_MAX_BODY, &obj);
+					    RECENT_MAX_BODY, NULL, &obj);
 		if (r == 0) {
 			recent_keep(&m->recent, gen, &obj);
 			pthread_mutex_lock(&m->lock);

@@ -210,12 +210,17 @@ int ags_object_put(ags_store *store, int64_t *ret_version,
 int ags_object_get(ags_store *store, const char *collection, const char *id,
 		   int64_t version, bool with_body, struct ags_object *out);
 
-/** ags_object_get() of the current version, with the body only when it is
- * at most @max_body bytes (out->body NULL otherwise): for a caller that
- * would use a small body but needs only the metadata of a large one (the
- * mount's lookups). @return as ags_object_get(). */
+/** A filesystem's lookup: ags_object_get() of the current version, with
+ * the body only when it is at most @max_body bytes (out->body NULL
+ * otherwise), for a caller that would use a small body but needs only the
+ * metadata of a large one; and @ret_collection_number (may be NULL) set to
+ * the collection's number (struct ags_collection.number), or 0 when there
+ * is no such collection, whether or not the object exists: one query
+ * tells a missing object in a known collection from a missing collection.
+ * @return as ags_object_get(). */
 int ags_object_peek(ags_store *store, const char *collection, const char *id,
-		    size_t max_body, struct ags_object *out);
+		    size_t max_body, int64_t *ret_collection_number,
+		    struct ags_object *out);
 
 /** Read the object whose number (struct ags_object.number, its inode in
  * the mount) is @number, wherever it is now: numbers are never reused, so

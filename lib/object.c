@@ -310,12 +310,15 @@ int ags_object_get_by_number(ags_store *s, int64_t number, bool with_body,
 }
 
 /* ags_object_get() and ags_object_peek(): the body of the current version
- * when it is at most @body_max bytes, of an earlier one when @body_max. */
+ * when it is at most @body_max bytes, of an earlier one when @body_max;
+ * @ret_cnum (may be NULL) the collection's number, 0 if there is none. */
 static int object_get(ags_store *s, const char *collection, const char *id,
-		      int64_t version, size_t body_max, struct ags_object *out)
+		      int64_t version, size_t body_max, int64_t *ret_cnum,
+		      struct ags_object *out)
 {
 	struct ags_object obj;
 	sqlite3_stmt *st;
+	int64_t cnum = 0;
 	int r;
 
 	r = check_names(s, "read", collection, id);
@@ -326,6 +329,11 @@ static int object_get(ags_store *s, const char *collection, const char *id,
 	sqlite3_bind_text(st, 1, collection, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
 	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		cnum = sqlite3_column_int64(st, OBJ_COL_PATH_CID) +
+		       AGS_COLLECTION_BASE;
+	if (ret_cnum)
+		*ret_cnum = r == SQLITE_ROW ? cnum : 0;
 	if (r == SQLITE_ROW &&
 	    sqlite3_column_type(st, OBJ_COL_OID) == SQLITE_NULL) {
 		r = 1; /* the collection exists, the object does not */
@@ -371,13 +379,15 @@ int ags_object_get(ags_store *s, const char *collection, const char *id,
 		   int64_t version, bool with_body, struct ags_object *out)
 {
 	return object_get(s, collection, id, version, with_body ? SIZE_MAX : 0,
-			  out);
+			  NULL, out);
 }
 
 int ags_object_peek(ags_store *s, const char *collection, const char *id,
-		    size_t max_body, struct ags_object *out)
+		    size_t max_body, int64_t *ret_collection_number,
+		    struct ags_object *out)
 {
-	return object_get(s, collection, id, 0, max_body, out);
+	return object_get(s, collection, id, 0, max_body, ret_collection_number,
+			  out);
 }
 
 /* object_remove_locked(), setting @ret_oid to the removed row's oid. */

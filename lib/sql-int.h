@@ -83,6 +83,9 @@ enum {
 	OBJ_COL_ID,
 	OBJ_COL_BODY,
 	OBJ_COL_COLLECTION, /* SQL_OBJ_BY_NUMBER only */
+	/* SQL_OBJ_BY_PATH only: the collection's cid, set when the object
+	 * does not exist too */
+	OBJ_COL_PATH_CID = OBJ_COL_COLLECTION,
 };
 
 /* Columns of SQL_COLL_BY_NAME and SQL_COLL_LIST. */

@@ -50,7 +50,8 @@ static const char *const statements[SQL_COUNT] = {
 	 * cost more than the lookup), so a read pays for them once. */
 	/* A row whenever the collection exists, with NULL object columns
 	 * when the object does not: one statement tells the two apart. */
-	[SQL_OBJ_BY_PATH] = "SELECT " OBJECT_COLUMNS_OF_O " FROM collections c"
+	[SQL_OBJ_BY_PATH] = "SELECT " OBJECT_COLUMNS_OF_O ", c.cid"
+			    " FROM collections c"
 			    " LEFT JOIN objects o ON o.cid = c.cid"
 			    " AND o.id = ?2 WHERE c.name = ?1",
 	[SQL_OBJ_BY_NUMBER] = "SELECT " OBJECT_COLUMNS ", (SELECT name FROM"

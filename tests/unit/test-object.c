@@ -172,27 +172,34 @@ static void test_remove_number(void)
 
 static void test_peek(void)
 {
+	struct ags_collection col;
 	struct ags_object obj;
-	int64_t number;
+	int64_t number, cnum = -1;
 
+	ags_collection_get(s, "users", &col);
 	ags_object_put(s, NULL, "users", "peek", "[1, 2, 3]", 9, 0);
 	ags_object_put(s, NULL, "users", "peek", "[1, 2]", 6, 0);
-	is_int(ags_object_peek(s, "users", "peek", 6, &obj), 0,
+	is_int(ags_object_peek(s, "users", "peek", 6, &cnum, &obj), 0,
 	       "peek at an object");
 	ok(obj.body && strcmp(obj.body, "[1, 2]") == 0,
 	   "a body of at most max_body bytes comes along");
 	is_int(obj.body_len, 6, "with its size");
 	is_int(obj.version, 2, "and the current version");
+	is_int(cnum, col.number, "and the collection's number");
 	number = obj.number;
-	is_int(ags_object_peek(s, "users", "peek", 5, &obj), 0,
+	is_int(ags_object_peek(s, "users", "peek", 5, NULL, &obj), 0,
 	       "peek with a smaller limit");
 	ok(obj.body == NULL, "a larger body does not");
 	is_int(obj.body_len, 6, "but its size does");
 	is_int(obj.number, number, "and its number");
-	is_int(ags_object_peek(s, "users", "nope", 64, &obj), -ENOENT,
+	cnum = -1;
+	is_int(ags_object_peek(s, "users", "nope", 64, &cnum, &obj), -ENOENT,
 	       "peek at a missing object is ENOENT");
-	is_int(ags_object_peek(s, "nope", "peek", 64, &obj), -ENOENT,
+	is_int(cnum, col.number, "and tells the collection's number");
+	cnum = -1;
+	is_int(ags_object_peek(s, "nope", "peek", 64, &cnum, &obj), -ENOENT,
 	       "and in a missing collection");
+	is_int(cnum, 0, "whose number is 0");
 }
 
 static int list_cb(void *ctx, const struct ags_object *o)
