@@ -332,8 +332,9 @@ static int object_get(ags_store *s, const char *collection, const char *id,
 	if (r == SQLITE_ROW)
 		cnum = sqlite3_column_int64(st, OBJ_COL_PATH_CID) +
 		       AGS_COLLECTION_BASE;
-	if (ret_cnum)
-		*ret_cnum = r == SQLITE_ROW ? cnum : 0;
+	/* Told on ENOENT too; left alone when the query failed. */
+	if (ret_cnum && (r == SQLITE_ROW || r == SQLITE_DONE))
+		*ret_cnum = cnum;
 	if (r == SQLITE_ROW &&
 	    sqlite3_column_type(st, OBJ_COL_OID) == SQLITE_NULL) {
 		r = 1; /* the collection exists, the object does not */
