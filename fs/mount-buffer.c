@@ -20,6 +20,7 @@
 #include "json-int.h"
 #include "mount.h"
 #include "names-int.h"
+#include "object-int.h"
 
 /* How often a commit is retried when another process changes the object
  * between our read of its version and our write. */
@@ -371,8 +372,8 @@ static int commit_object(struct mount *m, ags_store *s, struct node *n,
 		r = ags_store_begin(s);
 		if (r < 0)
 			return r;
-		r = ags_object_put(s, NULL, sn->coll.buf, sn->id.buf,
-				   sn->body.buf, sn->body.len, version);
+		r = object_put_checked(s, NULL, sn->coll.buf, sn->id.buf,
+				       sn->body.buf, sn->body.len, version);
 		if (r == 0 && sn->attr.set) {
 			r = ags_object_get(s, sn->coll.buf, sn->id.buf, 0,
 					   false, &cur);
@@ -402,8 +403,8 @@ static int commit_new(struct mount *m, ags_store *s, struct node *n,
 	r = ags_store_begin(s);
 	if (r < 0)
 		return r;
-	r = ags_object_put(s, NULL, sn->coll.buf, sn->id.buf, sn->body.buf,
-			   sn->body.len, AGS_VERSION_ANY);
+	r = object_put_checked(s, NULL, sn->coll.buf, sn->id.buf, sn->body.buf,
+			       sn->body.len, AGS_VERSION_ANY);
 	if (r == 0)
 		r = ags_object_get(s, sn->coll.buf, sn->id.buf, 0, false, &cur);
 	if (r == 0)
@@ -459,17 +460,20 @@ int content_commit(struct mount *m, struct node *n, bool *ret_inval)
 		goto done;
 	}
 
-	/* The library checks the body before it writes anything: checking
-	 * it here first would read every body twice. Only a refused one is
-	 * checked again, for a message that names the file. */
-	r = actor_apply(s, &sn.writer);
-	if (r == 0)
-		r = sn.kind == NODE_OBJECT ? commit_object(m, s, n, &sn)
-					   : commit_new(m, s, n, &sn);
-	if ((r == -EINVAL || r == -EFBIG) &&
-	    body_check(m, sn.coll.buf, sn.fname.buf, sn.body.buf, sn.body.len,
-		       &why) == 0)
-		sbuf_adds(&why, ags_errmsg(s)); /* the library's own rule */
+	/* Checked here, before any lock: a refusal never waits for a busy
+	 * store, and its message names the file. The library then stores it
+	 * without reading it again (object-int.h). */
+	r = body_check(m, sn.coll.buf, sn.fname.buf, sn.body.buf, sn.body.len,
+		       &why);
+	if (r == 0) {
+		r = actor_apply(s, &sn.writer);
+		if (r == 0)
+			r = sn.kind == NODE_OBJECT ? commit_object(m, s, n, &sn)
+						   : commit_new(m, s, n, &sn);
+		/* The library's own checks, should they ever be stricter. */
+		if (r == -EINVAL || r == -EFBIG)
+			sbuf_adds(&why, ags_errmsg(s));
+	}
 	if (r == -EINVAL || r == -EFBIG) {
 		/* The same bytes refused again (another close of the same
 		 * open file, or its last release) are not audited again. */

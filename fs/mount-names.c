@@ -36,6 +36,7 @@
 
 #include "mount.h"
 #include "names-int.h"
+#include "object-int.h"
 
 static struct mount *mount_of(fuse_req_t req)
 {
@@ -943,8 +944,9 @@ static int commit_temp(struct mount *m, ags_store *s, const struct actor *a,
 		r = ags_object_rename(s, ts.hcoll.buf, ts.hid.buf,
 				      dst->coll.buf, dst->id.buf, 0);
 	if (r == 0)
-		r = ags_object_put(s, NULL, dst->coll.buf, dst->id.buf,
-				   ts.body.buf, ts.body.len, AGS_VERSION_ANY);
+		r = object_put_checked(s, NULL, dst->coll.buf, dst->id.buf,
+				       ts.body.buf, ts.body.len,
+				       AGS_VERSION_ANY);
 	if (r == 0)
 		r = ags_object_get(s, dst->coll.buf, dst->id.buf, 0, false,
 				   &obj);

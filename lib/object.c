@@ -7,6 +7,7 @@
 
 #include "json-int.h"
 #include "names-int.h"
+#include "object-int.h"
 #include "store-int.h"
 
 #define FILE_MODE_DEFAULT 0644
@@ -23,16 +24,25 @@ static int check_names(ags_store *s, const char *what, const char *collection,
 	return 0;
 }
 
-int object_check_body(ags_store *s, const char *collection, const char *id,
-		      const char *body, size_t len)
+static int check_size(ags_store *s, const char *collection, const char *id,
+		      size_t len)
 {
-	struct json_error e;
-
 	if (len > s->max_body)
 		return store_fail(s, -EFBIG,
 				  "cannot store %s/%s: the body is %zu bytes, "
 				  "more than the store's limit of %zu",
 				  collection, id, len, s->max_body);
+	return 0;
+}
+
+int object_check_body(ags_store *s, const char *collection, const char *id,
+		      const char *body, size_t len)
+{
+	struct json_error e;
+	int r = check_size(s, collection, id, len);
+
+	if (r < 0)
+		return r;
 	if (json_check(body, len, &e) < 0)
 		return store_fail(
 			s, -EINVAL,
@@ -232,15 +242,17 @@ static int put_locked(ags_store *s, int64_t *ret_version, const char *op,
 	return r;
 }
 
-int ags_object_put(ags_store *s, int64_t *ret_version, const char *collection,
-		   const char *id, const char *body, size_t len,
-		   int64_t if_version)
+/* ags_object_put(), the body checked here unless @checked by the caller. */
+static int put(ags_store *s, int64_t *ret_version, const char *collection,
+	       const char *id, const char *body, size_t len, int64_t if_version,
+	       bool checked)
 {
 	int r;
 
 	r = check_names(s, "store", collection, id);
 	if (r == 0)
-		r = object_check_body(s, collection, id, body, len);
+		r = checked ? check_size(s, collection, id, len)
+			    : object_check_body(s, collection, id, body, len);
 	if (r == 0)
 		r = store_txn_begin(s, "store an object");
 	if (r < 0)
@@ -248,6 +260,21 @@ int ags_object_put(ags_store *s, int64_t *ret_version, const char *collection,
 	r = put_locked(s, ret_version, NULL, collection, id, body, len,
 		       if_version);
 	return store_txn_end(s, r, "store an object");
+}
+
+int ags_object_put(ags_store *s, int64_t *ret_version, const char *collection,
+		   const char *id, const char *body, size_t len,
+		   int64_t if_version)
+{
+	return put(s, ret_version, collection, id, body, len, if_version,
+		   false);
+}
+
+int object_put_checked(ags_store *s, int64_t *ret_version,
+		       const char *collection, const char *id, const char *body,
+		       size_t len, int64_t if_version)
+{
+	return put(s, ret_version, collection, id, body, len, if_version, true);
 }
 
 /* Read an earlier version's body from history into the result buffer. */

@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "fixture.h"
+#include "object-int.h"
 #include "tap.h"
 
 static ags_store *s;
@@ -202,6 +203,30 @@ static void test_peek(void)
 	is_int(cnum, 0, "whose number is 0");
 }
 
+/* The mount's entry point for bodies it checked itself. */
+static void test_put_checked(void)
+{
+	struct ags_options o = { .max_body = 16 };
+	ags_store *small;
+	char big[64], *msg = NULL;
+	int r;
+
+	is_int(object_put_checked(s, NULL, "users", "chk", "{\"a\": 1}", 8, 0),
+	       0, "a checked body is stored");
+	is_body("users", "chk", "{\"a\": 1}", "as it is");
+	ags_store_open(&small, fixture_path(), &o, &msg);
+	memset(big, ' ', sizeof(big));
+	big[0] = '1';
+	is_int(object_put_checked(small, NULL, "users", "chk", big, sizeof(big),
+				  0),
+	       -EFBIG, "the size limit still holds");
+	ags_store_close(small);
+	r = object_put_checked(s, NULL, "users", "chk", "{oops", 5, 0);
+	ok(r < 0, "the schema still refuses what is not JSON (%d: %s)", r,
+	   ags_errmsg(s));
+	is_body("users", "chk", "{\"a\": 1}", "and nothing changed");
+}
+
 static int list_cb(void *ctx, const struct ags_object *o)
 {
 	struct sbuf *out = ctx;
@@ -329,6 +354,7 @@ int main(void)
 	test_compare_and_set();
 	test_remove_number();
 	test_peek();
+	test_put_checked();
 	test_list();
 	test_rename();
 	test_attrs();
