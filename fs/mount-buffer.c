@@ -349,6 +349,7 @@ static void content_reset(struct node *n, uint64_t gen)
 static int commit_object(struct mount *m, ags_store *s, struct node *n,
 			 const struct snapshot *sn)
 {
+	struct put_result made;
 	struct ags_object cur;
 	int64_t version;
 	int tries, r;
@@ -372,14 +373,12 @@ static int commit_object(struct mount *m, ags_store *s, struct node *n,
 		r = ags_store_begin(s);
 		if (r < 0)
 			return r;
-		r = object_put_checked(s, NULL, sn->coll.buf, sn->id.buf,
+		r = object_put_checked(s, &made, sn->coll.buf, sn->id.buf,
 				       sn->body.buf, sn->body.len, version);
 		if (r == 0 && sn->attr.set) {
-			r = ags_object_get(s, sn->coll.buf, sn->id.buf, 0,
-					   false, &cur);
-			if (r == 0)
-				r = attrs_apply(s, sn->coll.buf, sn->id.buf,
-						&sn->attr, &cur);
+			cur.attr = made.attr;
+			r = attrs_apply(s, sn->coll.buf, sn->id.buf, &sn->attr,
+					&cur);
 		}
 		if (r == 0)
 			return ags_store_commit(s);
@@ -396,6 +395,7 @@ static int commit_object(struct mount *m, ags_store *s, struct node *n,
 static int commit_new(struct mount *m, ags_store *s, struct node *n,
 		      const struct snapshot *sn)
 {
+	struct put_result made;
 	struct ags_object cur;
 	struct entry *e;
 	int r;
@@ -403,12 +403,12 @@ static int commit_new(struct mount *m, ags_store *s, struct node *n,
 	r = ags_store_begin(s);
 	if (r < 0)
 		return r;
-	r = object_put_checked(s, NULL, sn->coll.buf, sn->id.buf, sn->body.buf,
+	r = object_put_checked(s, &made, sn->coll.buf, sn->id.buf, sn->body.buf,
 			       sn->body.len, AGS_VERSION_ANY);
-	if (r == 0)
-		r = ags_object_get(s, sn->coll.buf, sn->id.buf, 0, false, &cur);
-	if (r == 0)
+	if (r == 0) {
+		cur.attr = made.attr;
 		r = attrs_apply(s, sn->coll.buf, sn->id.buf, &sn->attr, &cur);
+	}
 	if (r == 0)
 		r = ags_store_commit(s);
 	else
@@ -424,7 +424,7 @@ static int commit_new(struct mount *m, ags_store *s, struct node *n,
 		node_drop_hold(m, e->holder);
 	if (n->kind == NODE_TEMP && n->linked)
 		r = node_temp_to_object(m, n, n->parent, sn->fname.buf,
-					cur.number);
+					made.number);
 	pthread_mutex_unlock(&m->lock);
 	return r;
 }

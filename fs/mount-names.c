@@ -893,6 +893,7 @@ static int commit_temp(struct mount *m, ags_store *s, const struct actor *a,
 				 .hid = SBUF_INIT };
 	struct sbuf why = SBUF_INIT;
 	struct node *t = src->temp;
+	struct put_result made;
 	struct ags_object obj;
 	bool same;
 	int r;
@@ -944,14 +945,14 @@ static int commit_temp(struct mount *m, ags_store *s, const struct actor *a,
 		r = ags_object_rename(s, ts.hcoll.buf, ts.hid.buf,
 				      dst->coll.buf, dst->id.buf, 0);
 	if (r == 0)
-		r = object_put_checked(s, NULL, dst->coll.buf, dst->id.buf,
+		r = object_put_checked(s, &made, dst->coll.buf, dst->id.buf,
 				       ts.body.buf, ts.body.len,
 				       AGS_VERSION_ANY);
-	if (r == 0)
-		r = ags_object_get(s, dst->coll.buf, dst->id.buf, 0, false,
-				   &obj);
-	if (r == 0)
+	if (r == 0) {
+		obj.attr = made.attr;
+		obj.number = made.number;
 		r = attrs_apply(s, dst->coll.buf, dst->id.buf, &ts.attr, &obj);
+	}
 	if (r == 0) {
 		r = ags_store_commit(s); /* ends the batch, even failing */
 		if (r < 0)

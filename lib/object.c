@@ -99,6 +99,11 @@ int object_find(ags_store *s, int64_t cid, const char *id,
 		out->oid = sqlite3_column_int64(st, OBJ_COL_OID);
 		out->version = sqlite3_column_int64(st, OBJ_COL_VERSION);
 		out->size = sqlite3_column_int64(st, OBJ_COL_SIZE);
+		out->attr.mode =
+			(uint32_t)sqlite3_column_int64(st, OBJ_COL_MODE);
+		out->attr.uid = (uint32_t)sqlite3_column_int64(st, OBJ_COL_UID);
+		out->attr.gid = (uint32_t)sqlite3_column_int64(st, OBJ_COL_GID);
+		out->attr.mtime_ns = sqlite3_column_int64(st, OBJ_COL_MTIME);
 		r = 0;
 	} else if (r == SQLITE_DONE) {
 		r = -ENOENT;
@@ -170,12 +175,13 @@ static int count_add(ags_store *s, int64_t cid, int delta, int64_t now)
 /* The write of a put or revert once the transaction is open: replaces the
  * body of an existing object (keeping the old one in history) or creates
  * it, then writes the audit row. */
-static int put_locked(ags_store *s, int64_t *ret_version, const char *op,
+static int put_locked(ags_store *s, struct put_result *ret, const char *op,
 		      const char *collection, const char *id, const char *body,
 		      size_t len, int64_t if_version)
 {
 	struct collection_row col;
 	struct object_row cur;
+	struct put_result res = { 0 };
 	struct audit_entry e = { .op = op,
 				 .collection = collection,
 				 .id = id,
@@ -215,6 +221,7 @@ static int put_locked(ags_store *s, int64_t *ret_version, const char *op,
 		sqlite3_bind_int64(st, 3, (int64_t)len);
 		sqlite3_bind_int64(st, 4, e.time_ns);
 		r = step_done(s, st, "update an object");
+		res.attr = cur.attr;
 	} else {
 		e.new_version = 1;
 		if (!e.op)
@@ -232,18 +239,25 @@ static int put_locked(ags_store *s, int64_t *ret_version, const char *op,
 		sqlite3_bind_int64(st, 8, s->gid);
 		r = step_done(s, st, "create an object");
 		e.oid = sqlite3_last_insert_rowid(s->db);
+		res.attr.mode = FILE_MODE_DEFAULT;
+		res.attr.uid = s->uid;
+		res.attr.gid = s->gid;
 		if (r == 0)
 			r = count_add(s, col.cid, 1, e.time_ns);
 	}
 	if (r == 0)
 		r = audit_write(s, &e);
-	if (r == 0 && ret_version)
-		*ret_version = e.new_version;
+	if (r == 0 && ret) {
+		res.version = e.new_version;
+		res.number = e.oid + AGS_OBJECT_BASE;
+		res.attr.mtime_ns = e.time_ns;
+		*ret = res;
+	}
 	return r;
 }
 
 /* ags_object_put(), the body checked here unless @checked by the caller. */
-static int put(ags_store *s, int64_t *ret_version, const char *collection,
+static int put(ags_store *s, struct put_result *ret, const char *collection,
 	       const char *id, const char *body, size_t len, int64_t if_version,
 	       bool checked)
 {
@@ -257,8 +271,7 @@ static int put(ags_store *s, int64_t *ret_version, const char *collection,
 		r = store_txn_begin(s, "store an object");
 	if (r < 0)
 		return r;
-	r = put_locked(s, ret_version, NULL, collection, id, body, len,
-		       if_version);
+	r = put_locked(s, ret, NULL, collection, id, body, len, if_version);
 	return store_txn_end(s, r, "store an object");
 }
 
@@ -266,15 +279,19 @@ int ags_object_put(ags_store *s, int64_t *ret_version, const char *collection,
 		   const char *id, const char *body, size_t len,
 		   int64_t if_version)
 {
-	return put(s, ret_version, collection, id, body, len, if_version,
-		   false);
+	struct put_result res;
+	int r = put(s, &res, collection, id, body, len, if_version, false);
+
+	if (r == 0 && ret_version)
+		*ret_version = res.version;
+	return r;
 }
 
-int object_put_checked(ags_store *s, int64_t *ret_version,
+int object_put_checked(ags_store *s, struct put_result *ret,
 		       const char *collection, const char *id, const char *body,
 		       size_t len, int64_t if_version)
 {
-	return put(s, ret_version, collection, id, body, len, if_version, true);
+	return put(s, ret, collection, id, body, len, if_version, true);
 }
 
 /* Read an earlier version's body from history into the result buffer. */
@@ -719,6 +736,7 @@ int ags_object_revert(ags_store *s, int64_t *ret_version,
 		      const char *collection, const char *id, int64_t version)
 {
 	struct sbuf body = SBUF_INIT;
+	struct put_result res;
 	struct ags_object old;
 	int r;
 
@@ -731,8 +749,10 @@ int ags_object_revert(ags_store *s, int64_t *ret_version,
 	if (r == 0)
 		r = sbuf_add(&body, old.body, old.body_len);
 	if (r == 0)
-		r = put_locked(s, ret_version, "revert", collection, id,
-			       body.buf, body.len, AGS_VERSION_ANY);
+		r = put_locked(s, &res, "revert", collection, id, body.buf,
+			       body.len, AGS_VERSION_ANY);
+	if (r == 0 && ret_version)
+		*ret_version = res.version;
 	sbuf_release(&body);
 	return store_txn_end(s, r, "revert an object");
 }

@@ -58,6 +58,7 @@ struct object_row {
 	int64_t oid;
 	int64_t version;
 	int64_t size;
+	struct ags_attr attr;
 };
 
 /** Set the handle's message and return @err (a negative errno). */

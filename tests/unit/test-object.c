@@ -209,11 +209,30 @@ static void test_put_checked(void)
 	struct ags_options o = { .max_body = 16 };
 	ags_store *small;
 	char big[64], *msg = NULL;
+	struct ags_attr mode600 = { .mode = 0600 };
+	struct put_result made;
+	struct ags_object obj;
 	int r;
 
-	is_int(object_put_checked(s, NULL, "users", "chk", "{\"a\": 1}", 8, 0),
+	is_int(object_put_checked(s, &made, "users", "chk", "{\"a\": 1}", 8, 0),
 	       0, "a checked body is stored");
 	is_body("users", "chk", "{\"a\": 1}", "as it is");
+	ags_object_get(s, "users", "chk", 0, false, &obj);
+	ok(made.version == 1 && made.number == obj.number &&
+		   made.attr.mode == obj.attr.mode &&
+		   made.attr.uid == obj.attr.uid &&
+		   made.attr.gid == obj.attr.gid &&
+		   made.attr.mtime_ns == obj.attr.mtime_ns,
+	   "what a create made is what is stored");
+	ags_object_set_attr(s, "users", "chk", &mode600, AGS_ATTR_MODE);
+	is_int(object_put_checked(s, &made, "users", "chk", "[2]", 3, 0), 0,
+	       "and an update");
+	ags_object_get(s, "users", "chk", 0, false, &obj);
+	ok(made.version == 2 && made.number == obj.number &&
+		   made.attr.mode == 0600 &&
+		   made.attr.mtime_ns == obj.attr.mtime_ns,
+	   "what an update made is what is stored");
+	object_put_checked(s, NULL, "users", "chk", "{\"a\": 1}", 8, 0);
 	ags_store_open(&small, fixture_path(), &o, &msg);
 	memset(big, ' ', sizeof(big));
 	big[0] = '1';
