@@ -176,6 +176,38 @@ run sh -c "head -c 20000000 /dev/zero >'$X'"
 like "$err" 'too large' "an object's buffer stops at the limit too"
 is "$("$AGS" get c x)" "$BODY" "the object is unchanged"
 
+# ---- with another process holding the store's write lock past the busy
+# timeout (5 s), invalid JSON is still EINVAL: the body is checked before
+# the lock is asked for (were it checked after, close() would be EBUSY).
+# Only the refusal's audit row waits for the lock, and is then given up
+# with a line in the daemon's log.
+rm -f "$TMP/locked"
+"$PY" - "$AGENTSTATE_STORE" "$TMP/locked" <<'PY' &
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+time.sleep(7)
+PY
+locker=$!
+eventually 5000 '[ -e "$TMP/locked" ]'
+run "$PY" - "$X" <<'PY'
+import errno, os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_TRUNC)
+os.write(fd, b'{"n": ')
+try:
+    os.close(fd)
+    print("closed")
+except OSError as e:
+    print(errno.errorcode[e.errno])
+PY
+is "$out" EINVAL \
+	"invalid JSON while another process holds the lock: EINVAL, not EBUSY"
+wait "$locker"
+is "$("$AGS" get c x)" "$BODY" "the object is unchanged"
+like "$(cat "$MOUNT_LOG")" 'cannot audit the refusal of c/x' \
+	"the daemon logs the refusal it could not audit"
+
 unmount_store
 is "$mount_rc" 0 "the daemon exits 0 after unmount"
 done_testing
