@@ -460,9 +460,11 @@ int content_commit(struct mount *m, struct node *n, bool *ret_inval)
 		goto done;
 	}
 
-	/* Checked here, before any lock: a refusal never waits for a busy
-	 * store, and its message names the file. The library then stores it
-	 * without reading it again (object-int.h). */
+	/* Checked here, before the store's lock is asked for: a refusal is
+	 * EINVAL even while another process holds the store (only its audit
+	 * row waits for the lock), and its message names the file. The
+	 * library then stores the body without reading it again
+	 * (object-int.h). */
 	r = body_check(m, sn.coll.buf, sn.fname.buf, sn.body.buf, sn.body.len,
 		       &why);
 	if (r == 0) {
