@@ -261,6 +261,7 @@ static int put(ags_store *s, struct put_result *ret, const char *collection,
 	       const char *id, const char *body, size_t len, int64_t if_version,
 	       bool checked)
 {
+	struct put_result res;
 	int r;
 
 	r = check_names(s, "store", collection, id);
@@ -271,8 +272,11 @@ static int put(ags_store *s, struct put_result *ret, const char *collection,
 		r = store_txn_begin(s, "store an object");
 	if (r < 0)
 		return r;
-	r = put_locked(s, ret, NULL, collection, id, body, len, if_version);
-	return store_txn_end(s, r, "store an object");
+	r = put_locked(s, &res, NULL, collection, id, body, len, if_version);
+	r = store_txn_end(s, r, "store an object");
+	if (r == 0 && ret)
+		*ret = res;
+	return r;
 }
 
 int ags_object_put(ags_store *s, int64_t *ret_version, const char *collection,
