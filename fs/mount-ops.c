@@ -342,11 +342,12 @@ static int lookup_in(struct mount *m, struct node *dir, const char *name,
 /* Does an operation on @n need the namespace lock? Not the mount's own
  * entries, which no change of the store renames or removes: the audit log
  * may take seconds to index, which must not hold up every writer (and,
- * behind a waiting writer, every reader). */
+ * behind a waiting writer, every reader). Told by the inode number, which
+ * never changes: a node's kind may (a temporary file becoming an object,
+ * under the locks this is asked without). */
 static bool needs_ns(const struct node *n)
 {
-	return n->kind != NODE_ROOT && n->kind != NODE_CTL &&
-	       n->kind != NODE_AUDIT;
+	return n->ino != INO_ROOT && n->ino != INO_CTL && n->ino != INO_AUDIT;
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
