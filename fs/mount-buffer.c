@@ -242,24 +242,24 @@ void refusal_record(struct mount *m, ags_store *s, const struct actor *a,
 }
 
 int attrs_apply(ags_store *s, const char *coll, const char *id,
-		const struct mattr *at, const struct ags_object *cur)
+		const struct mattr *at, const struct ags_attr *cur)
 {
-	struct ags_attr want = cur->attr;
+	struct ags_attr want = *cur;
 	unsigned mask = 0;
 
-	if ((at->set & AGS_ATTR_MODE) && (at->mode & 07777) != cur->attr.mode) {
+	if ((at->set & AGS_ATTR_MODE) && (at->mode & 07777) != cur->mode) {
 		want.mode = at->mode & 07777;
 		mask |= AGS_ATTR_MODE;
 	}
-	if ((at->set & AGS_ATTR_UID) && at->uid != cur->attr.uid) {
+	if ((at->set & AGS_ATTR_UID) && at->uid != cur->uid) {
 		want.uid = at->uid;
 		mask |= AGS_ATTR_UID;
 	}
-	if ((at->set & AGS_ATTR_GID) && at->gid != cur->attr.gid) {
+	if ((at->set & AGS_ATTR_GID) && at->gid != cur->gid) {
 		want.gid = at->gid;
 		mask |= AGS_ATTR_GID;
 	}
-	if ((at->set & AGS_ATTR_MTIME) && at->mtime_ns != cur->attr.mtime_ns) {
+	if ((at->set & AGS_ATTR_MTIME) && at->mtime_ns != cur->mtime_ns) {
 		want.mtime_ns = at->mtime_ns;
 		mask |= AGS_ATTR_MTIME;
 	}
@@ -375,11 +375,9 @@ static int commit_object(struct mount *m, ags_store *s, struct node *n,
 			return r;
 		r = object_put_checked(s, &made, sn->coll.buf, sn->id.buf,
 				       sn->body.buf, sn->body.len, version);
-		if (r == 0 && sn->attr.set) {
-			cur.attr = made.attr;
+		if (r == 0 && sn->attr.set)
 			r = attrs_apply(s, sn->coll.buf, sn->id.buf, &sn->attr,
-					&cur);
-		}
+					&made.attr);
 		if (r == 0)
 			return ags_store_commit(s);
 		ags_store_rollback(s);
@@ -396,7 +394,6 @@ static int commit_new(struct mount *m, ags_store *s, struct node *n,
 		      const struct snapshot *sn)
 {
 	struct put_result made;
-	struct ags_object cur;
 	struct entry *e;
 	int r;
 
@@ -405,10 +402,9 @@ static int commit_new(struct mount *m, ags_store *s, struct node *n,
 		return r;
 	r = object_put_checked(s, &made, sn->coll.buf, sn->id.buf, sn->body.buf,
 			       sn->body.len, AGS_VERSION_ANY);
-	if (r == 0) {
-		cur.attr = made.attr;
-		r = attrs_apply(s, sn->coll.buf, sn->id.buf, &sn->attr, &cur);
-	}
+	if (r == 0)
+		r = attrs_apply(s, sn->coll.buf, sn->id.buf, &sn->attr,
+				&made.attr);
 	if (r == 0)
 		r = ags_store_commit(s);
 	else

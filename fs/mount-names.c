@@ -894,7 +894,6 @@ static int commit_temp(struct mount *m, ags_store *s, const struct actor *a,
 	struct sbuf why = SBUF_INIT;
 	struct node *t = src->temp;
 	struct put_result made;
-	struct ags_object obj;
 	bool same;
 	int r;
 
@@ -948,11 +947,9 @@ static int commit_temp(struct mount *m, ags_store *s, const struct actor *a,
 		r = object_put_checked(s, &made, dst->coll.buf, dst->id.buf,
 				       ts.body.buf, ts.body.len,
 				       AGS_VERSION_ANY);
-	if (r == 0) {
-		obj.attr = made.attr;
-		obj.number = made.number;
-		r = attrs_apply(s, dst->coll.buf, dst->id.buf, &ts.attr, &obj);
-	}
+	if (r == 0)
+		r = attrs_apply(s, dst->coll.buf, dst->id.buf, &ts.attr,
+				&made.attr);
 	if (r == 0) {
 		r = ags_store_commit(s); /* ends the batch, even failing */
 		if (r < 0)
@@ -974,7 +971,7 @@ static int commit_temp(struct mount *m, ags_store *s, const struct actor *a,
 			mount_log(m, LOG_ERR, "%s", why.buf);
 		goto done;
 	}
-	r = temp_becomes(m, t, dst, obj.number, ts.gen);
+	r = temp_becomes(m, t, dst, made.number, ts.gen);
 done:
 	temp_state_release(&ts);
 	sbuf_release(&why);

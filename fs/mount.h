@@ -504,9 +504,9 @@ void refusal_record(struct mount *m, ags_store *s, const struct actor *a,
 		    const char *op, const char *coll, const char *id,
 		    size_t size, const char *why);
 /** Apply the explicit attributes @at to the stored object, where they
- * differ from @cur. Inside the caller's transaction. */
+ * differ from its attributes @cur. Inside the caller's transaction. */
 int attrs_apply(ags_store *s, const char *coll, const char *id,
-		const struct mattr *at, const struct ags_object *cur);
+		const struct mattr *at, const struct ags_attr *cur);
 
 /* ---- mount-names.c: changes of names ------------------------------------ */
 
