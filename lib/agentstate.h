@@ -111,6 +111,14 @@ void ags_store_last_commit(ags_store *store, int64_t *first_seq,
  * commits rarely pay for it. @return 0 or -errno. */
 int ags_store_checkpoint(ags_store *store);
 
+/** A number that moves when the whole store is replaced under its users (a
+ * forced restore) or its schema changes (an index made or dropped), and
+ * stays through ordinary changes. A process that keeps the store's content
+ * in memory drops all of it when this moves: the audit log need not tell
+ * a restore apart (the restored log may end at the same sequence).
+ * @return 0 or -errno. */
+int ags_store_epoch(ags_store *store, int64_t *ret_epoch);
+
 /** Make every change committed so far survive power loss, whatever the
  * sync setting (an fsync() in the mount calls this). @return 0 or -errno. */
 int ags_store_sync(ags_store *store);

@@ -23,6 +23,9 @@ static const char *const statements[SQL_COUNT] = {
 	[SQL_COMMIT] = "COMMIT",
 	[SQL_ROLLBACK] = "ROLLBACK",
 	[SQL_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+	/* Moves with any change of the schema, and when a restore writes a
+	 * whole store over this one (the backup API bumps it). */
+	[SQL_SCHEMA_COOKIE] = "PRAGMA schema_version",
 	[SQL_META_SET] =
 		"INSERT INTO meta(key, value) VALUES (?1, ?2) "
 		"ON CONFLICT(key) DO UPDATE SET value = excluded.value",

@@ -394,6 +394,24 @@ int ags_store_get_retention(ags_store *s, int64_t *out)
 	return r;
 }
 
+int ags_store_epoch(ags_store *s, int64_t *ret_epoch)
+{
+	sqlite3_stmt *st;
+	int r = store_stmt(s, SQL_SCHEMA_COOKIE, &st);
+
+	if (r < 0)
+		return r;
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		*ret_epoch = sqlite3_column_int64(st, 0);
+		r = 0;
+	} else {
+		r = store_sql_fail(s, r, "read the schema version");
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
 /* ---- open and close --------------------------------------------------- */
 
 static int exec_script(ags_store *s, const char *sql, const char *what)

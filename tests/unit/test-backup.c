@@ -162,18 +162,31 @@ static void test_restore(void)
 	char *file = in_dir("r.db");
 	char *msg = NULL;
 	ags_store *other, *big;
-	int64_t seq;
+	int64_t seq, epoch, epoch2;
 	int fd = -1;
 	char *b;
 
 	ags_backup_write(s, file, NULL, NULL);
 	seq = last_seq(s);
 	other = open_other("store.db"); /* another handle on the store */
+	is_int(ags_store_epoch(other, &epoch), 0, "the store's epoch");
 	put_str(s, "c", "o1", "\"changed after the backup\"");
 	put_str(s, "c", "late", "1");
+	is_int(ags_store_epoch(other, &epoch2), 0, "read again");
+	is_int(epoch2, epoch, "changes leave it as it is");
 	is_int(ags_backup_restore(fixture_path(), file, &o, &msg), 0,
 	       "restore");
 	is_int(last_seq(s), seq, "the audit is the backup's");
+	ags_store_epoch(other, &epoch2);
+	ok(epoch2 != epoch, "a restore moves the epoch");
+	/* The log ends at the same sequence before and after: only the
+	 * epoch tells that the store was replaced. */
+	epoch = epoch2;
+	is_int(ags_backup_restore(fixture_path(), file, &o, &msg), 0,
+	       "restore the same backup again");
+	is_int(last_seq(s), seq, "the log ends where it did");
+	ags_store_epoch(other, &epoch2);
+	ok(epoch2 != epoch, "and the epoch moves all the same");
 	b = body_of(other, "c", "o1");
 	is_str(b, "[1]", "an open handle sees the restored body");
 	free(b);
