@@ -53,6 +53,8 @@ static const char mount_help[] =
 	"  -o backup_keep=N     keep the newest N backups in DIR (0: all)\n"
 	"  -o node_cache=N      objects the daemon remembers beyond those in\n"
 	"                       use (default 16384; memory, ~0.5 KiB each)\n"
+	"  -o body_cache=MIB    bytes of closed files kept for their next open\n"
+	"                       (default 8; 0: read the store at every open)\n"
 	"  -o OPTION            any other FUSE mount option, passed through\n"
 	"  -h, --help           show this help\n";
 
@@ -67,10 +69,24 @@ static const char umount_help[] =
 	"  -z, --lazy   detach now, finish when the last user is gone\n"
 	"  -h, --help   show this help\n";
 
+/* A decimal count of at most @max, without sign or suffix. @return 0, or
+ * -EINVAL. */
+static int parse_count(const char *text, unsigned long max, unsigned long *ret)
+{
+	char *end;
+
+	errno = 0;
+	*ret = strtoul(text, &end, 10);
+	if (errno || end == text || *end || *text == '-' || *ret > max)
+		return -EINVAL;
+	return 0;
+}
+
 /* The -o options we act on ourselves; everything else goes to libfuse. */
 static int take_option(struct mount *m, struct sbuf *fuse_opts, char *opt)
 {
 	const char *why = NULL;
+	unsigned long v;
 	int r = mount_backup_option(&m->backup, opt, &why);
 
 	if (r < 0)
@@ -92,18 +108,20 @@ static int take_option(struct mount *m, struct sbuf *fuse_opts, char *opt)
 		m->opts.sync = AGS_SYNC_NORMAL;
 		return 0;
 	} else if (strncmp(opt, "node_cache=", 11) == 0) {
-		char *end;
-		unsigned long v;
-
-		errno = 0;
-		v = strtoul(opt + 11, &end, 10);
-		if (errno || end == opt + 11 || *end || opt[11] == '-' ||
-		    v > UINT32_MAX)
+		if (parse_count(opt + 11, UINT32_MAX, &v) < 0)
 			return cli_usage_error("mount",
 					       "bad '-o %s': node_cache needs "
 					       "a count",
 					       opt);
 		m->nodes.idle_max = (size_t)v;
+		return 0;
+	} else if (strncmp(opt, "body_cache=", 11) == 0) {
+		if (parse_count(opt + 11, 1u << 20, &v) < 0)
+			return cli_usage_error("mount",
+					       "bad '-o %s': body_cache needs "
+					       "a size in MiB",
+					       opt);
+		m->nodes.kept_max = (size_t)v << 20;
 		return 0;
 	} else if (strncmp(opt, "sync=", 5) == 0) {
 		return cli_usage_error("mount",
@@ -220,6 +238,7 @@ int cmd_mount(struct cli *cli, int argc, char **argv)
 
 	memset(&m, 0, sizeof(m));
 	m.nodes.idle_max = MOUNT_IDLE_NODES;
+	m.nodes.kept_max = (size_t)MOUNT_KEPT_MIB << 20;
 	sbuf_adds(&fuse_opts, "fsname=agentstate,subtype=agentstate");
 	while ((c = cli_getopt(argc, argv, ":fdo:h", longopts)) != -1) {
 		switch (c) {

@@ -75,6 +75,9 @@ static int load(struct mount *m, struct node *n, bool borrow)
 
 	pthread_mutex_lock(&m->lock);
 	if (n->content.loaded || n->kind != NODE_OBJECT) {
+		/* Kept bytes about to be used are no longer the kept
+		 * list's to drop. */
+		kept_forget(m, n);
 		pthread_mutex_unlock(&m->lock);
 		return 0;
 	}
@@ -144,8 +147,9 @@ int content_load_shared(struct mount *m, struct node *n)
 	return r;
 }
 
-void content_drop(struct node *n)
+void content_drop(struct mount *m, struct node *n)
 {
+	kept_forget(m, n);
 	if (n->kind != NODE_OBJECT || !n->content.loaded)
 		return;
 	tmpfile_release(&n->content.data);
@@ -329,12 +333,12 @@ static int snapshot_take(struct mount *m, struct node *n, struct snapshot *sn)
 /* Put back what the store holds: the committed body of an object (read
  * again on next use), nothing for a file that never held valid JSON. Only
  * once no handle is open (see the top of the file). */
-static void content_reset(struct node *n, uint64_t gen)
+static void content_reset(struct mount *m, struct node *n, uint64_t gen)
 {
 	if (n->content.gen != gen)
 		return; /* written again meanwhile: that is the next commit's */
 	if (n->kind == NODE_OBJECT) {
-		content_drop(n);
+		content_drop(m, n);
 		return;
 	}
 	tmpfile_truncate(&n->content.data, 0);
@@ -488,7 +492,7 @@ int content_commit(struct mount *m, struct node *n, bool *ret_inval)
 		/* Kept while a handle is open: its writer may not be done. */
 		pthread_mutex_lock(&m->lock);
 		if (n->opens == 0) {
-			content_reset(n, sn.gen);
+			content_reset(m, n, sn.gen);
 			*ret_inval = true;
 		}
 		pthread_mutex_unlock(&m->lock);
@@ -502,7 +506,7 @@ int content_commit(struct mount *m, struct node *n, bool *ret_inval)
 					     : "");
 		if (!passing(r)) {
 			pthread_mutex_lock(&m->lock);
-			content_reset(n, sn.gen);
+			content_reset(m, n, sn.gen);
 			pthread_mutex_unlock(&m->lock);
 			*ret_inval = true;
 		}

@@ -372,7 +372,6 @@ static void idle_unlist(struct node_table *t, struct node *n)
 static void idle_touch(struct node_table *t, struct node *n)
 {
 	idle_unlist(t, n);
-	content_drop(n); /* clean: the store has the same bytes */
 	link_add_tail(&t->idle, &n->idle);
 	t->n_idle++;
 }
@@ -399,6 +398,7 @@ static void node_free(struct mount *m, struct node *n)
 	struct node *parent = n->parent;
 
 	idle_unlist(&m->nodes, n);
+	kept_forget(m, n);
 	ino_remove(&m->nodes, n);
 	if (indexed_by_number(n))
 		num_remove(&m->nodes, n);
@@ -414,6 +414,11 @@ void node_maybe_free(struct mount *m, struct node *n)
 {
 	if (is_static(n))
 		return;
+	/* Only the kernel holds it: bytes it still has (those of a file
+	 * renamed onto it, of a truncate() committed) are kept like any
+	 * closed object's, within the same bound, or dropped. */
+	if (n->nlookup && !n->refs && !n->opens)
+		kept_add(m, n);
 	if (node_is_idle(n)) {
 		idle_touch(&m->nodes, n);
 		return;
@@ -462,6 +467,7 @@ static struct node *node_alloc(struct mount *m, uint64_t ino, int64_t number,
 	n->parent = parent ? node_ref(parent) : NULL;
 	n->content.data = (struct tmpfile)TMPFILE_INIT;
 	link_init(&n->idle);
+	link_init(&n->kept);
 	ino_insert(&m->nodes, n);
 	if (indexed_by_number(n))
 		num_insert(&m->nodes, n);
@@ -731,6 +737,7 @@ static void static_node(struct node *n, uint64_t ino, enum node_kind kind,
 	n->name = (char *)name; /* never freed: static nodes are not */
 	n->content.data = (struct tmpfile)TMPFILE_INIT;
 	link_init(&n->idle);
+	link_init(&n->kept);
 }
 
 int nodes_init(struct mount *m)
@@ -747,6 +754,7 @@ int nodes_init(struct mount *m)
 	}
 	t->next_ino = INO_TEMP_BASE;
 	link_init(&t->idle);
+	link_init(&t->kept);
 	static_node(&t->root, INO_ROOT, NODE_ROOT, "");
 	static_node(&t->ctl, INO_CTL, NODE_CTL, CTL_NAME);
 	static_node(&t->audit, INO_AUDIT, NODE_AUDIT, AUDIT_NAME);
@@ -790,4 +798,6 @@ void nodes_release(struct mount *m)
 	free(t->by_name);
 	t->by_ino = t->by_num = NULL;
 	t->by_name = NULL;
+	link_init(&t->kept);
+	t->kept_bytes = 0;
 }

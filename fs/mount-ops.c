@@ -504,7 +504,7 @@ static int truncate_object(struct mount *m, struct node *n, bool has_fh,
 			r = content_commit(m, n, &inval);
 		pthread_mutex_lock(&m->lock);
 		if (n->opens == 0 && !(n->content.dirty && n->content.written))
-			content_drop(n);
+			content_drop(m, n);
 		pthread_mutex_unlock(&m->lock);
 	}
 	return r == -EAGAIN ? -EIO : r;
@@ -681,6 +681,7 @@ struct handle *handle_new(struct mount *m, struct node *n, int flags)
 	h->writable = (flags & O_ACCMODE) != O_RDONLY;
 	pthread_mutex_lock(&m->lock);
 	h->node = node_ref(n);
+	kept_forget(m, n); /* open: its bytes are in use */
 	n->opens++;
 	if (h->writable)
 		n->writers++;
@@ -734,10 +735,10 @@ static void handle_close(struct mount *m, struct handle *h)
 	if (n->opens == 0 && n->kind == NODE_OBJECT && n->content.loaded) {
 		if (n->content.dirty && !n->content.written) {
 			/* Truncation alone is never committed. */
-			content_drop(n);
+			content_drop(m, n);
 			inval = true;
 		} else if (!n->content.dirty) {
-			content_drop(n);
+			kept_add(m, n);
 		}
 	}
 	link_del(&h->link);
@@ -774,11 +775,15 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			r = -EROFS;
 			break;
 		}
-		if (writable && (fi->flags & O_TRUNC)) {
-			pthread_mutex_lock(&m->lock);
+		pthread_mutex_lock(&m->lock);
+		/* A write builds on what the store holds now, not on bytes
+		 * kept since a close (another process may have changed them
+		 * a moment ago, before the watcher saw it). */
+		if (writable && !n->opens && !n->content.dirty)
+			content_drop(m, n);
+		if (writable && (fi->flags & O_TRUNC))
 			r = content_truncate(m, n, 0);
-			pthread_mutex_unlock(&m->lock);
-		}
+		pthread_mutex_unlock(&m->lock);
 		/* Pages stay cached across opens: the watcher drops them
 		 * when another process changes the object. */
 		fi->keep_cache = 1;

@@ -199,11 +199,16 @@ static bool stopping(struct mount *m)
 	return atomic_load(&m->stop) || atomic_load(&m->signalled);
 }
 
+/* Once the loop is ending nobody answers the request a notice may wait
+ * for, and /dev/fuse is about to close: then no notice is sent. */
+static bool may_notify(struct mount *m)
+{
+	return !atomic_load(&m->ending) && !fuse_session_exited(m->se);
+}
+
 static void notes_send(struct mount *m, struct notes *nt)
 {
-	/* Once the loop is ending nobody answers the request a notice may
-	 * wait for, and /dev/fuse is about to close: send nothing. */
-	bool send = !atomic_load(&m->ending) && !fuse_session_exited(m->se);
+	bool send = may_notify(m);
 	int i;
 
 	for (i = 0; i < 2; i++) {
@@ -239,7 +244,7 @@ static uint64_t follow_object(struct mount *m, ags_store *s, uint64_t dir,
 			node_rename(m, n, d, fname);
 		/* A buffer being written stays: its close decides. */
 		if (!n->content.dirty)
-			content_drop(n);
+			content_drop(m, n);
 		ino = n->ino;
 	} else if (!n && !node_find(m, (uint64_t)obj.number)) {
 		/* A node let go while idle: the kernel may still cache the
@@ -294,6 +299,23 @@ static void apply(struct mount *m, ags_store *s, const struct change *c)
 	notes_send(m, &nt);
 }
 
+/* The store was replaced: no body read from it before may be served
+ * again, by the daemon or from the kernel's pages of a kept body. Open
+ * files keep their buffers, as they do when the object is removed. */
+static void drop_everything(struct mount *m)
+{
+	uint64_t *inos;
+	size_t i, n;
+
+	recent_forget_all(&m->recent);
+	pthread_mutex_lock(&m->lock);
+	n = kept_drop_all(m, &inos);
+	pthread_mutex_unlock(&m->lock);
+	for (i = 0; i < n && may_notify(m); i++)
+		fuse_lowlevel_notify_inval_inode(m->se, inos[i], 0, 0);
+	free(inos);
+}
+
 /* Act on the rows up to @last, the log's newest. */
 static void poll_once(struct mount *m, ags_store *s, int64_t last)
 {
@@ -317,7 +339,7 @@ static void poll_once(struct mount *m, ags_store *s, int64_t last)
 		m->seen_seq = last;
 		m->ckpt_seq = 0;
 		own_rows_forget(m);
-		recent_forget_all(&m->recent);
+		drop_everything(m);
 		return;
 	}
 	do {
@@ -356,6 +378,24 @@ static void watch_done(struct mount *m)
 /* The writer leaves checkpoints to this thread: once a poll finds new
  * rows, the WAL is copied back into the database file as far as readers
  * allow, so it stays small without a commit ever waiting for that. */
+/* A restore may leave the log at the very sequence the watcher saw last,
+ * so the log cannot be trusted to tell: when the store's epoch moves,
+ * every body kept from it goes. (Making an index moves it too: a needless
+ * drop, and a rare one.) */
+/* A restore may leave the log at the very sequence the watcher saw last,
+ * so the log cannot be trusted to tell: when the store's epoch moves,
+ * every body kept from it goes. (Making an index moves it too: a needless
+ * drop, and a rare one.) */
+static void epoch_check(struct mount *m, ags_store *s)
+{
+	int64_t epoch;
+
+	if (ags_store_epoch(s, &epoch) < 0 || epoch == m->seen_epoch)
+		return;
+	m->seen_epoch = epoch;
+	drop_everything(m);
+}
+
 static void checkpoint(struct mount *m, ags_store *s, int64_t last)
 {
 	if (m->read_only || last == m->ckpt_seq)
@@ -387,6 +427,7 @@ static void *watch_main(void *arg)
 		if (!s) {
 			s = mount_store(m);
 		} else if (ags_audit_last_seq(s, &last) == 0) {
+			epoch_check(m, s);
 			poll_once(m, s, last);
 			checkpoint(m, s, last);
 		}
@@ -409,6 +450,8 @@ int watch_start(struct mount *m)
 	if (!s)
 		return -EIO;
 	r = ags_audit_last_seq(s, &m->seen_seq);
+	if (r == 0)
+		r = ags_store_epoch(s, &m->seen_epoch);
 	if (r < 0)
 		return r;
 	atomic_store(&m->stop, false);

@@ -63,6 +63,10 @@
  * request for it finds the object again by number (mount-reload.c). */
 #define MOUNT_IDLE_NODES 16384 /* the default of -o node_cache=N */
 
+/* The bytes of closed objects kept for their next open, in MiB, least
+ * recently closed first to go (mount-kept.c). */
+#define MOUNT_KEPT_MIB 8 /* the default of -o body_cache=MIB */
+
 /* Memory all temporary files may hold together. */
 #define MOUNT_TEMP_CAP (64u << 20)
 
@@ -130,7 +134,8 @@ enum node_kind {
 };
 
 /* The bytes of a regular file kept in memory: always for a temporary file,
- * and for an object while it is open (the buffer its handles share). */
+ * for an object while it is open (the buffer its handles share), and for a
+ * closed object while its bytes are kept (mount-kept.c). */
 struct content {
 	struct tmpfile data;
 	bool loaded;	      /* data holds the file's bytes */
@@ -187,6 +192,8 @@ struct node {
 	struct hold *hold; /* TEMP standing for a hidden object */
 	struct node *next_ino, *next_num; /* hash chains */
 	struct link idle;		  /* in node_table.idle, when idle */
+	struct link kept;		  /* in node_table.kept, when kept */
+	size_t kept_size;		  /* bytes counted for it there */
 	struct node *next_pending;	  /* to commit at the end (mount.c) */
 };
 
@@ -209,7 +216,11 @@ struct node_table {
 	uint64_t next_ino; /* next id from INO_TEMP_BASE */
 	struct link idle;  /* idle object nodes, least recently used first */
 	size_t n_idle;
-	size_t idle_max; /* -o node_cache=N */
+	size_t idle_max;   /* -o node_cache=N */
+	struct link kept;  /* closed objects with bytes kept, least recently
+			      closed first */
+	size_t kept_bytes; /* what those bytes take */
+	size_t kept_max;   /* -o body_cache=MIB */
 	struct node root, ctl, audit;
 };
 
@@ -317,9 +328,10 @@ struct mount {
 	bool watching;		/* started, not yet joined */
 	atomic_bool watch_busy; /* running: a signal waits for it to end */
 	atomic_bool stop;
-	sem_t watch_wake; /* posted by watch_stop() and the signal handler */
-	int64_t seen_seq; /* audit rows acted on up to here */
-	int64_t ckpt_seq; /* the WAL was checkpointed with rows up to here */
+	sem_t watch_wake;   /* posted by watch_stop() and the signal handler */
+	int64_t seen_seq;   /* audit rows acted on up to here */
+	int64_t seen_epoch; /* ags_store_epoch() as last read */
+	int64_t ckpt_seq;   /* the WAL was checkpointed with rows up to here */
 	struct own_rows own;
 	struct comm_files comm;	    /* actor_from_req() */
 	struct recent recent;	    /* lookups' bodies (mount-recent.c) */
@@ -477,7 +489,7 @@ int content_load(struct mount *m, struct node *n);
 int content_load_shared(struct mount *m, struct node *n);
 /** Drop a clean object content (nothing open any more, or another process
  * changed the object). Lock held. */
-void content_drop(struct node *n);
+void content_drop(struct mount *m, struct node *n);
 /** write() into a node's content. Lock held. */
 int content_write(struct mount *m, struct node *n, const struct actor *a,
 		  const char *buf, size_t len, off_t off);
@@ -561,6 +573,21 @@ void audit_index_stop(struct mount *m);
 /** Append to @out up to @size bytes of the JSON Lines from @off. */
 int audit_view_read(struct audit_view *v, ags_store *s, struct sbuf *out,
 		    uint64_t off, size_t size);
+
+/* ---- mount-kept.c: bytes of closed objects kept for the next open ---- */
+
+/** Keep the clean bytes of @n, whose last handle just closed, for its next
+ * open; drop them instead when they cannot be kept. Makes room by dropping
+ * the bytes kept longest. Lock held. */
+void kept_add(struct mount *m, struct node *n);
+/** Take @n off the kept list: its bytes are about to be used (an open, a
+ * load) or released. Its bytes stay loaded. Lock held. */
+void kept_forget(struct mount *m, struct node *n);
+/** Drop every kept body: the store was replaced. Sets @ret_inos to the
+ * node ids whose bytes went (to free), so the caller, once the lock is
+ * dropped, makes the kernel drop the pages it may have read from them.
+ * Lock held. @return how many. */
+size_t kept_drop_all(struct mount *m, uint64_t **ret_inos);
 
 /* ---- mount-recent.c: bodies kept from lookups for the next read ------ */
 

@@ -104,6 +104,11 @@ static void shrink(struct tmpfile *f)
 	set_alloc(f, alloc);
 }
 
+void tmpfile_fit(struct tmpfile *f)
+{
+	set_alloc(f, f->len);
+}
+
 /* Set the size after reserve() succeeded. */
 static void resize(struct tmpfile *f, size_t len)
 {

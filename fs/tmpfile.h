@@ -46,6 +46,11 @@ int tmpfile_truncate(struct tmpfile *f, off_t len);
 /** Replace the whole content with @len bytes. @return as tmpfile_write. */
 int tmpfile_set(struct tmpfile *f, const void *data, size_t len);
 
+/** Make the block hold exactly the file's bytes, for a file that stays as
+ * it is for a while (a closed object's kept bytes): a 200-byte body then
+ * takes 200 bytes, not the smallest block of a file being written. */
+void tmpfile_fit(struct tmpfile *f);
+
 /** Move the file's memory to another pool (or none). @return 0, or
  * -ENOSPC when the new pool cannot take it (the file stays where it
  * was). */

@@ -1,0 +1,119 @@
+/* mount-kept.c: the bytes of closed objects, kept for their next open.
+ *
+ * A file is often opened again soon after it was closed: `cat` after the
+ * editor that saved it, a tool reading back what it wrote, a second `grep`.
+ * When the last handle of an object closes (or the last operation on a node
+ * that still holds bytes, such as a file renamed onto an object, lets it
+ * go), its clean buffer (the bytes the store holds) stays loaded, so the
+ * next open reads it without asking the store. Together the kept bodies
+ * take at most -o body_cache=MIB; the one used longest ago goes first.
+ *
+ * A kept body stays right because the daemon's node follows its object:
+ * the daemon's own changes act on the node's buffer, the watcher drops the
+ * buffer of an object another process changed (within its poll, as it
+ * drops the kernel's pages of it), and a store replaced under the mount
+ * drops them all. A writer's open does not build on a kept body: it reads
+ * the store (mount-ops.c), so a write never changes bytes another process
+ * replaced a moment before.
+ *
+ * A node on the list is one whose buffer nobody uses: whoever is about to
+ * use it (an open, a load) takes it off first, under the lock, so making
+ * room never drops bytes in use. The mount's lock is held throughout. */
+#include <stddef.h>
+#include <stdlib.h>
+
+#include "mount.h"
+
+/* What a kept body costs: its bytes and the allocator's header. */
+static size_t cost(const struct node *n)
+{
+	return n->content.data.alloc + 2 * sizeof(size_t);
+}
+
+/* Whether @n's buffer may be dropped: a closed, clean object's. */
+static bool droppable(const struct node *n)
+{
+	return n->kind == NODE_OBJECT && !n->opens && n->content.loaded &&
+	       !n->content.dirty;
+}
+
+static struct node *oldest(struct node_table *t)
+{
+	return (struct node *)((char *)t->kept.next -
+			       offsetof(struct node, kept));
+}
+
+void kept_forget(struct mount *m, struct node *n)
+{
+	struct node_table *t = &m->nodes;
+
+	if (!link_listed(&n->kept))
+		return;
+	link_del(&n->kept);
+	t->kept_bytes -= n->kept_size;
+	n->kept_size = 0;
+}
+
+/* Drop the oldest kept bodies until @room more bytes fit. */
+static void make_room(struct mount *m, size_t room)
+{
+	struct node_table *t = &m->nodes;
+	struct node *n;
+
+	while (link_listed(&t->kept) && t->kept_bytes + room > t->kept_max) {
+		n = oldest(t);
+		kept_forget(m, n);
+		if (droppable(n))
+			content_drop(m, n);
+	}
+}
+
+void kept_add(struct mount *m, struct node *n)
+{
+	struct node_table *t = &m->nodes;
+
+	kept_forget(m, n);
+	if (!droppable(n))
+		return;
+	if (n->gone) { /* nobody opens it again */
+		content_drop(m, n);
+		return;
+	}
+	tmpfile_fit(&n->content.data);
+	if (cost(n) > t->kept_max) {
+		content_drop(m, n);
+		return;
+	}
+	make_room(m, cost(n));
+	n->kept_size = cost(n);
+	t->kept_bytes += n->kept_size;
+	link_add_tail(&t->kept, &n->kept);
+}
+
+size_t kept_drop_all(struct mount *m, uint64_t **ret_inos)
+{
+	struct node_table *t = &m->nodes;
+	uint64_t *inos = NULL;
+	size_t n_inos = 0, cap = 0;
+	struct node *n;
+
+	while (link_listed(&t->kept)) {
+		n = oldest(t);
+		kept_forget(m, n);
+		if (!droppable(n))
+			continue;
+		content_drop(m, n);
+		if (n_inos == cap) {
+			size_t more = cap ? 2 * cap : 64;
+			uint64_t *grown = realloc(inos, more * sizeof(*inos));
+
+			if (!grown) /* the kernel's timeouts will do */
+				continue;
+			inos = grown;
+			cap = more;
+		}
+		inos[n_inos++] = n->ino;
+	}
+	*ret_inos = inos;
+	return n_inos;
+}

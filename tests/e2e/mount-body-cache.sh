@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The daemon keeps the bytes of closed objects for their next open (-o
+# body_cache=MIB): a read after a write, or after the kernel let its pages
+# go, does not ask the store. A kept body is served only while the store
+# says nothing changed: another process's change, a removal, a forced
+# restore all drop it, and a write never builds on it.
+. "$(dirname "$0")/mount-lib.sh"
+
+X=$MNT/c/x.json
+DB=$AGENTSTATE_STORE
+
+fails 2 "body_cache needs a size in MiB" "a bad body_cache" \
+	"$AGS" mount "$MNT" -o body_cache=lots
+ok "a bad body_cache mounts nothing" eval '! mountpoint -q "$MNT"'
+
+# behind_its_back BODY: change x in the database itself, as nothing of
+# agentstate would: no audit row, so no watcher sees it. BODY and a newline,
+# the size of what echo wrote before.
+behind_its_back() {
+	"$PY" -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("UPDATE objects SET body = ? WHERE id = ?", (sys.argv[2] + "\n", "x"))' \
+		"$DB" "$1"
+}
+
+seed_store
+mount_store
+# The kernel keeps no page of a file it wrote only part of (200 bytes of a
+# 4 KiB page): the read after a write reaches the daemon.
+echo '{"n": 2}' >"$X"
+behind_its_back '{"n": 7}'
+is "$(cat "$X")" '{"n": 2}' "the read after a write is served from memory"
+is "$("$AGS" get c x)" '{"n": 7}' "(the store holds what was put behind it)"
+echo '{"n": 3}' >"$X"
+
+# Another process's change drops the kept body.
+is "$(cat "$X")" '{"n": 3}' "a body written and read back"
+echo '{"n": 4}' | "$AGS" put c x >/dev/null
+ok "an update by the CLI shows within 1 s" \
+	eventually 1000 '[ "$(cat "$X")" = "{\"n\": 4}" ]'
+
+# A write builds on the store's bytes, not on a kept body another process
+# replaced a moment before (before the watcher could see it): a byte
+# written past the end of the new body follows the new body. Built on the
+# old one (8 bytes), the file would hold a NUL and be refused.
+is "$(cat "$X")" '{"n": 4}' "x is kept again"
+echo '{"n": 44}' | "$AGS" put c x >/dev/null
+run "$PY" -c 'import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY)
+os.pwrite(fd, b"\n", 10)
+os.close(fd)' "$X"
+is "$rc" 0 "a write right after another process's change"
+is "$("$AGS" get c x | od -An -c | tr -s ' ')" \
+	"$(printf '{"n": 44}\n\n' | od -An -c | tr -s ' ')" \
+	"builds on that change, not on the kept body"
+
+# A removal by another process, then a new object of the same name.
+cat "$X" >/dev/null
+"$AGS" rm c x >/dev/null
+ok "a removal by the CLI shows within 1 s" eventually 1000 '[ ! -e "$X" ]'
+echo '{"n": 5}' | "$AGS" put c x >/dev/null
+ok "and the new object of that name" \
+	eventually 1000 '[ "$(cat "$X")" = "{\"n\": 5}" ]'
+
+# A forced restore may leave the audit log at the very sequence the mount
+# saw last: the restored store is told by its epoch, not by the log.
+"$AGS" backup "$TMP/five.db" >/dev/null
+echo '{"n": 6}' >"$X"
+is "$(cat "$X")" '{"n": 6}' "x is kept before the restore"
+"$AGS" restore --force "$TMP/five.db" >/dev/null
+ok "a restored body shows within 1 s" \
+	eventually 1000 '[ "$(cat "$X")" = "{\"n\": 5}" ]'
+
+# Many bodies through a small cache: every one reads right.
+remount -o body_cache=1
+mkdir "$MNT/many"
+body() { printf '{"i": %d, "pad": "%*s"}' "$1" 20000 ''; }
+for i in $(seq 120); do body "$i" >"$MNT/many/o$i.json"; done
+bad=
+for i in $(seq 120); do
+	[ "$(cat "$MNT/many/o$i.json")" = "$(body "$i")" ] || bad+=" o$i"
+done
+is "$bad" "" "2.4 MB of bodies through a 1 MiB cache read right"
+unmount_store
+is "$mount_rc" 0 "the daemon exits 0"
+
+# Without the cache every open reads the store.
+mount_store -o body_cache=0
+echo '{"n": 8}' >"$X"
+behind_its_back '{"n": 9}'
+is "$(cat "$X")" '{"n": 9}' "with body_cache=0 a read asks the store"
+unmount_store
+is "$mount_rc" 0 "the daemon exits 0"
+
+done_testing
