@@ -40,9 +40,10 @@ size_t mount_max_body(const struct mount *m)
 }
 
 /* Fill @n's content with the object's bytes, unless a racing load did.
- * Lock held. */
+ * @current: no change was seen since the bytes were read (else they may be
+ * older than the store, and are not kept after a close). Lock held. */
 static int content_fill(struct mount *m, struct node *n, const char *body,
-			size_t len, int64_t mtime_ns)
+			size_t len, int64_t mtime_ns, bool current)
 {
 	int r;
 
@@ -54,6 +55,7 @@ static int content_fill(struct mount *m, struct node *n, const char *body,
 		n->content.loaded = true;
 		n->content.dirty = false;
 		n->content.written = false;
+		n->content.matches_store = current;
 		n->content.mtime_ns = mtime_ns;
 		n->content.gen++;
 	}
@@ -70,9 +72,14 @@ static int load(struct mount *m, struct node *n, bool borrow)
 	struct recent_body kept;
 	struct ags_object obj;
 	int64_t number;
+	uint64_t gen;
 	ags_store *s;
 	int r;
 
+	/* Read before the query: the watcher bumps it before it drops what
+	 * a change made stale, so a change it acts on while this load reads
+	 * the store either shows here or finds the bytes loaded. */
+	gen = recent_gen(&m->recent);
 	pthread_mutex_lock(&m->lock);
 	if (n->content.loaded || n->kind != NODE_OBJECT) {
 		/* Kept bytes about to be used are no longer the kept
@@ -98,7 +105,7 @@ static int load(struct mount *m, struct node *n, bool borrow)
 		current = recent_gen(&m->recent) == kept.gen;
 		if (current)
 			r = content_fill(m, n, kept.body, kept.len,
-					 kept.mtime_ns);
+					 kept.mtime_ns, true);
 		pthread_mutex_unlock(&m->lock);
 		free(kept.body);
 		if (current)
@@ -115,7 +122,8 @@ static int load(struct mount *m, struct node *n, bool borrow)
 	if (r == 0) {
 		pthread_mutex_lock(&m->lock);
 		r = content_fill(m, n, obj.body, obj.body_len,
-				 obj.attr.mtime_ns);
+				 obj.attr.mtime_ns,
+				 recent_gen(&m->recent) == gen);
 		pthread_mutex_unlock(&m->lock);
 	}
 	if (borrow) /* only now: obj pointed into the handle's buffers */
@@ -156,12 +164,14 @@ void content_drop(struct mount *m, struct node *n)
 	n->content.loaded = false;
 	n->content.dirty = false;
 	n->content.written = false;
+	n->content.matches_store = false;
 	n->content.gen++;
 }
 
 static void changed(struct node *n)
 {
 	n->content.dirty = true;
+	n->content.matches_store = false;
 	n->content.gen++;
 	n->content.mtime_ns = now_ns();
 	if (n->kind == NODE_TEMP)
@@ -516,6 +526,7 @@ int content_commit(struct mount *m, struct node *n, bool *ret_inval)
 	if (n->content.gen == sn.gen) {
 		n->content.dirty = false;
 		n->content.written = false;
+		n->content.matches_store = true; /* what was just stored */
 	}
 	n->attr.set = 0;
 	pthread_mutex_unlock(&m->lock);

@@ -30,11 +30,12 @@ static size_t cost(const struct node *n)
 	return n->content.data.alloc + 2 * sizeof(size_t);
 }
 
-/* Whether @n's buffer may be dropped: a closed, clean object's. */
+/* Whether @n's buffer may be dropped: a clean object's that nothing holds
+ * (an operation holding the node may be about to use its bytes). */
 static bool droppable(const struct node *n)
 {
-	return n->kind == NODE_OBJECT && !n->opens && n->content.loaded &&
-	       !n->content.dirty;
+	return n->kind == NODE_OBJECT && !n->opens && !n->refs &&
+	       n->content.loaded && !n->content.dirty;
 }
 
 static struct node *oldest(struct node_table *t)
@@ -68,6 +69,12 @@ static void make_room(struct mount *m, size_t room)
 	}
 }
 
+void kept_drop_for_writer(struct mount *m, struct node *n)
+{
+	if (!n->opens && !n->content.dirty)
+		content_drop(m, n);
+}
+
 void kept_add(struct mount *m, struct node *n)
 {
 	struct node_table *t = &m->nodes;
@@ -75,7 +82,9 @@ void kept_add(struct mount *m, struct node *n)
 	kept_forget(m, n);
 	if (!droppable(n))
 		return;
-	if (n->gone) { /* nobody opens it again */
+	/* A removed object is not opened again; bytes that may be older
+	 * than the store are not served from memory. */
+	if (n->gone || !n->content.matches_store) {
 		content_drop(m, n);
 		return;
 	}
@@ -96,12 +105,17 @@ size_t kept_drop_all(struct mount *m, uint64_t **ret_inos)
 	uint64_t *inos = NULL;
 	size_t n_inos = 0, cap = 0;
 	struct node *n;
+	struct link *l;
 
 	while (link_listed(&t->kept)) {
 		n = oldest(t);
 		kept_forget(m, n);
-		if (!droppable(n))
+		if (!droppable(n)) {
+			/* Its holder may use the bytes now, but not keep
+			 * them once it lets the node go. */
+			n->content.matches_store = false;
 			continue;
+		}
 		content_drop(m, n);
 		if (n_inos == cap) {
 			size_t more = cap ? 2 * cap : 64;
@@ -113,6 +127,15 @@ size_t kept_drop_all(struct mount *m, uint64_t **ret_inos)
 			cap = more;
 		}
 		inos[n_inos++] = n->ino;
+	}
+	/* What open files loaded before may be older than the store too:
+	 * it serves them while they stay open, as a removed object's, but
+	 * is not kept after. */
+	for (l = m->open_files.next; l != &m->open_files; l = l->next) {
+		struct handle *h =
+			(void *)((char *)l - offsetof(struct handle, link));
+
+		h->node->content.matches_store = false;
 	}
 	*ret_inos = inos;
 	return n_inos;

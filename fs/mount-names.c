@@ -759,8 +759,11 @@ static int hide_object(struct mount *m, ags_store *s, struct side *src,
 	}
 	pthread_mutex_lock(&m->lock);
 	n = node_of_known_object(m, src->dir, src->name, src->number);
-	if (n)
+	if (n) {
 		node_ref(n);
+		/* The copy is the object as the store holds it. */
+		kept_drop_for_writer(m, n);
+	}
 	pthread_mutex_unlock(&m->lock);
 	if (!n)
 		return -ENOMEM;
@@ -864,9 +867,10 @@ static bool held_exists(ags_store *s, const struct temp_state *ts)
 }
 
 /* The temporary file @t is now the object @number under @dst's name, its
- * content what the store holds. */
+ * content what the store holds: bytes just @stored, or the copy of a
+ * hidden object, which another process may have changed since. */
 static int temp_becomes(struct mount *m, struct node *t, struct side *dst,
-			int64_t number, uint64_t gen)
+			int64_t number, uint64_t gen, bool stored)
 {
 	int r;
 
@@ -876,6 +880,7 @@ static int temp_becomes(struct mount *m, struct node *t, struct side *dst,
 	if (r == 0 && t->content.gen == gen) {
 		t->content.dirty = false;
 		t->content.written = false;
+		t->content.matches_store = stored;
 	}
 	t->attr.set = 0;
 	pthread_mutex_unlock(&m->lock);
@@ -913,7 +918,7 @@ static int commit_temp(struct mount *m, ags_store *s, const struct actor *a,
 				goto done;
 			}
 		}
-		r = temp_becomes(m, t, dst, ts.hnumber, ts.gen);
+		r = temp_becomes(m, t, dst, ts.hnumber, ts.gen, false);
 		goto done;
 	}
 	if (!ts.held && !ts.written && !dst->stored) {
@@ -971,7 +976,7 @@ static int commit_temp(struct mount *m, ags_store *s, const struct actor *a,
 			mount_log(m, LOG_ERR, "%s", why.buf);
 		goto done;
 	}
-	r = temp_becomes(m, t, dst, made.number, ts.gen);
+	r = temp_becomes(m, t, dst, made.number, ts.gen, true);
 done:
 	temp_state_release(&ts);
 	sbuf_release(&why);

@@ -484,6 +484,7 @@ static int truncate_object(struct mount *m, struct node *n, bool has_fh,
 
 	pthread_mutex_lock(&m->lock);
 	open = n->opens > 0;
+	kept_drop_for_writer(m, n);
 	pthread_mutex_unlock(&m->lock);
 	for (tries = 0; tries < 3; tries++) {
 		r = size ? content_load(m, n) : 0;
@@ -682,6 +683,8 @@ struct handle *handle_new(struct mount *m, struct node *n, int flags)
 	pthread_mutex_lock(&m->lock);
 	h->node = node_ref(n);
 	kept_forget(m, n); /* open: its bytes are in use */
+	if (h->writable)
+		kept_drop_for_writer(m, n);
 	n->opens++;
 	if (h->writable)
 		n->writers++;
@@ -733,12 +736,12 @@ static void handle_close(struct mount *m, struct handle *h)
 	}
 	pthread_mutex_lock(&m->lock);
 	if (n->opens == 0 && n->kind == NODE_OBJECT && n->content.loaded) {
+		/* Clean bytes are kept or dropped once nothing holds the
+		 * node any more (node_maybe_free). */
 		if (n->content.dirty && !n->content.written) {
 			/* Truncation alone is never committed. */
 			content_drop(m, n);
 			inval = true;
-		} else if (!n->content.dirty) {
-			kept_add(m, n);
 		}
 	}
 	link_del(&h->link);
@@ -775,15 +778,11 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			r = -EROFS;
 			break;
 		}
-		pthread_mutex_lock(&m->lock);
-		/* A write builds on what the store holds now, not on bytes
-		 * kept since a close (another process may have changed them
-		 * a moment ago, before the watcher saw it). */
-		if (writable && !n->opens && !n->content.dirty)
-			content_drop(m, n);
-		if (writable && (fi->flags & O_TRUNC))
+		if (writable && (fi->flags & O_TRUNC)) {
+			pthread_mutex_lock(&m->lock);
 			r = content_truncate(m, n, 0);
-		pthread_mutex_unlock(&m->lock);
+			pthread_mutex_unlock(&m->lock);
+		}
 		/* Pages stay cached across opens: the watcher drops them
 		 * when another process changes the object. */
 		fi->keep_cache = 1;

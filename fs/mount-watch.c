@@ -375,17 +375,10 @@ static void watch_done(struct mount *m)
 		mount_end_loop(m);
 }
 
-/* The writer leaves checkpoints to this thread: once a poll finds new
- * rows, the WAL is copied back into the database file as far as readers
- * allow, so it stays small without a commit ever waiting for that. */
 /* A restore may leave the log at the very sequence the watcher saw last,
  * so the log cannot be trusted to tell: when the store's epoch moves,
- * every body kept from it goes. (Making an index moves it too: a needless
- * drop, and a rare one.) */
-/* A restore may leave the log at the very sequence the watcher saw last,
- * so the log cannot be trusted to tell: when the store's epoch moves,
- * every body kept from it goes. (Making an index moves it too: a needless
- * drop, and a rare one.) */
+ * every body kept from it goes. (Making or dropping an index, or a VACUUM,
+ * moves it too: a needless drop, and a rare one.) */
 static void epoch_check(struct mount *m, ags_store *s)
 {
 	int64_t epoch;
@@ -396,6 +389,9 @@ static void epoch_check(struct mount *m, ags_store *s)
 	drop_everything(m);
 }
 
+/* The writer leaves checkpoints to this thread: once a poll finds new
+ * rows, the WAL is copied back into the database file as far as readers
+ * allow, so it stays small without a commit ever waiting for that. */
 static void checkpoint(struct mount *m, ags_store *s, int64_t last)
 {
 	if (m->read_only || last == m->ckpt_seq)

@@ -142,6 +142,11 @@ struct content {
 	bool dirty;	      /* data differs from what the store holds */
 	bool written;	      /* written since the last commit or reset;
 				truncation alone is never committed */
+	bool matches_store;   /* data is what the store held when it was
+				 read or committed here, and any later
+				 change by another process reaches the
+				 watcher while it is loaded: only such
+				 bytes are kept after a close */
 	uint64_t gen;	      /* bumped by every change, so a commit knows
 				whether it covered the latest bytes */
 	uint64_t refused_gen; /* the bytes of this gen were refused and
@@ -583,6 +588,10 @@ void kept_add(struct mount *m, struct node *n);
 /** Take @n off the kept list: its bytes are about to be used (an open, a
  * load) or released. Its bytes stay loaded. Lock held. */
 void kept_forget(struct mount *m, struct node *n);
+/** A writer is about to build on @n's bytes: bytes kept since a close
+ * (older than the store by up to the watcher's poll) go, so its base is
+ * read from the store. Bytes of an open file stay. Lock held. */
+void kept_drop_for_writer(struct mount *m, struct node *n);
 /** Drop every kept body: the store was replaced. Sets @ret_inos to the
  * node ids whose bytes went (to free), so the caller, once the lock is
  * dropped, makes the kernel drop the pages it may have read from them.

@@ -54,6 +54,15 @@ is "$("$AGS" get c x | od -An -c | tr -s ' ')" \
 	"$(printf '{"n": 44}\n\n' | od -An -c | tr -s ' ')" \
 	"builds on that change, not on the kept body"
 
+# truncate() with no file open builds on the store's bytes too: cut to 3
+# bytes, the new body is "[1]", the kept one would be '{"a' (refused).
+echo '{"a": 1}' >"$X"
+is "$(cat "$X")" '{"a": 1}' "x is kept again"
+echo '[1]       ' | "$AGS" put c x >/dev/null
+run "$PY" -c 'import os, sys; os.truncate(sys.argv[1], 3)' "$X"
+is "$rc" 0 "truncate() right after another process's change"
+is "$("$AGS" get c x)" '[1]' "cuts that change"
+
 # A removal by another process, then a new object of the same name.
 cat "$X" >/dev/null
 "$AGS" rm c x >/dev/null
@@ -70,6 +79,27 @@ is "$(cat "$X")" '{"n": 6}' "x is kept before the restore"
 "$AGS" restore --force "$TMP/five.db" >/dev/null
 ok "a restored body shows within 1 s" \
 	eventually 1000 '[ "$(cat "$X")" = "{\"n\": 5}" ]'
+
+# A file open across the restore keeps what it read while it is open, as
+# after a removal, but that is not kept once it closes.
+"$AGS" backup "$TMP/ten.db" >/dev/null
+echo '{"n": 10}' >"$X"
+exec 3<"$X"
+is "$(cat <&3)" '{"n": 10}' "x read through a descriptor kept open"
+"$AGS" restore --force "$TMP/ten.db" >/dev/null
+sleep 0.6 # two polls of the watcher: it sees the restore while x is open
+exec 3<&-
+ok "once closed, the restored body shows within 1 s" \
+	eventually 1000 '[ "$(cat "$X")" = "{\"n\": 5}" ]'
+
+# A copy of an object hidden by a rename (vim's x.json -> x.json~) that
+# comes back unchanged under its name is not kept: another process may
+# have changed the object meanwhile.
+mv "$X" "$MNT/c/x.json~"
+echo '{"n": 1000}' | "$AGS" put c x >/dev/null
+mv "$MNT/c/x.json~" "$X"
+ok "an object changed while hidden shows its new body" \
+	eventually 1000 '[ "$(cat "$X")" = "{\"n\": 1000}" ]'
 
 # Many bodies through a small cache: every one reads right.
 remount -o body_cache=1
