@@ -66,21 +66,28 @@ static bool needs_escape(unsigned char c, bool first)
 
 int name_encode_file(struct sbuf *out, const char *id, size_t len)
 {
-	size_t old = out->len, i;
+	size_t old = out->len, i = 0, plain;
 	unsigned char c;
 	char esc[3];
 	int r = 0;
 
-	for (i = 0; i < len && !r; i++) {
-		c = (unsigned char)id[i];
-		if (needs_escape(c, i == 0)) {
-			esc[0] = '%';
-			esc[1] = hex[c >> 4];
-			esc[2] = hex[c & 0xF];
-			r = sbuf_add(out, esc, sizeof(esc));
-		} else {
-			r = sbuf_addch(out, (char)c);
+	while (i < len && !r) {
+		/* Most ids need no escape: their bytes go in runs. */
+		for (plain = i;
+		     plain < len &&
+		     !needs_escape((unsigned char)id[plain], plain == 0);
+		     plain++)
+			;
+		if (plain > i) {
+			r = sbuf_add(out, id + i, plain - i);
+			i = plain;
+			continue;
 		}
+		c = (unsigned char)id[i++];
+		esc[0] = '%';
+		esc[1] = hex[c >> 4];
+		esc[2] = hex[c & 0xF];
+		r = sbuf_add(out, esc, sizeof(esc));
 	}
 	if (!r)
 		r = sbuf_add(out, SUFFIX, SUFFIX_LEN);
