@@ -326,6 +326,9 @@ struct ags_audit_row {
 	const char *error;	     /* NULL unless the change was refused */
 	const char *from_collection; /* rename sources, else NULL */
 	const char *from_id;
+	int64_t number; /* the object's number (struct ags_object), which
+			   it keeps through renames; 0 for a collection's
+			   rows */
 };
 
 typedef int (*ags_audit_cb)(void *ctx, const struct ags_audit_row *row);

@@ -82,6 +82,10 @@ void audit_row_read(sqlite3_stmt *st, struct ags_audit_row *row)
 	row->error = text(st, AUDIT_COL_ERROR);
 	row->from_collection = text(st, AUDIT_COL_FROM_COLLECTION);
 	row->from_id = text(st, AUDIT_COL_FROM_ID);
+	row->number = sqlite3_column_type(st, AUDIT_COL_OBJECT) == SQLITE_NULL
+			      ? 0
+			      : sqlite3_column_int64(st, AUDIT_COL_OBJECT) +
+					AGS_OBJECT_BASE;
 }
 
 int ags_audit_list(ags_store *s, const struct ags_audit_filter *f,

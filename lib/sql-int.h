@@ -119,6 +119,7 @@ enum {
 	AUDIT_COL_ERROR,
 	AUDIT_COL_FROM_COLLECTION,
 	AUDIT_COL_FROM_ID,
+	AUDIT_COL_OBJECT,
 };
 
 /** The text of a statement. */

@@ -16,7 +16,7 @@
 #define COLLECTION_COLUMNS "cid, name, count, ctime, mtime, mode, uid, gid"
 #define AUDIT_COLUMNS                                                          \
 	"seq, time, op, collection, id, old_version, new_version, size, uid, " \
-	"gid, pid, comm, origin, error, from_collection, from_id"
+	"gid, pid, comm, origin, error, from_collection, from_id, oid"
 
 static const char *const statements[SQL_COUNT] = {
 	[SQL_BEGIN] = "BEGIN IMMEDIATE",

@@ -28,6 +28,13 @@ static void rows_are(const struct ags_audit_filter *f, const char *want,
 	sbuf_release(&out);
 }
 
+/* Appends each row's object number, 0 for a collection's rows. */
+static int number_cb(void *ctx, const struct ags_audit_row *row)
+{
+	sbuf_addf(ctx, "%lld,", (long long)row->number);
+	return 0;
+}
+
 static int json_cb(void *ctx, const struct ags_audit_row *row)
 {
 	char **out = ctx;
@@ -45,12 +52,15 @@ static void test_rows(void)
 				.comm = "tester \"q\"",
 				.origin = "cli" };
 	struct ags_audit_filter f = { 0 };
+	struct sbuf numbers = SBUF_INIT, want = SBUF_INIT;
+	struct ags_object obj;
 	int64_t last = 0;
 	char *json = NULL;
 
 	ags_store_set_actor(s, &me);
 	ags_collection_create(s, "c");
 	ags_object_put(s, NULL, "c", "x", "1", 1, 0);
+	ags_object_get(s, "c", "x", 0, false, &obj);
 	ags_object_put(s, NULL, "c", "x", "2", 1, 0);
 	ags_object_rename(s, "c", "x", "c", "y", 0);
 	ags_object_revert(s, NULL, "c", "y", 1);
@@ -60,6 +70,13 @@ static void test_rows(void)
 		 "mkcol:c/-:0>0,create:c/x:0>1,update:c/x:1>2,"
 		 "rename:c/y:2>3,revert:c/y:3>4,remove:c/y:4>0,rmcol:c/-:0>0,",
 		 "each change has its row, in order");
+	ags_audit_list(s, NULL, number_cb, &numbers);
+	sbuf_addf(&want, "0,%1$lld,%1$lld,%1$lld,%1$lld,%1$lld,0,",
+		  (long long)obj.number);
+	is_str(numbers.buf, want.buf,
+	       "each row names its object by number, through the rename");
+	sbuf_release(&numbers);
+	sbuf_release(&want);
 	f.op = "update";
 	rows_are(&f, "update:c/x:1>2,", "filter by op");
 	f.op = NULL;
