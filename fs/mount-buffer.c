@@ -451,6 +451,8 @@ int content_commit(struct mount *m, struct node *n, bool *ret_inval)
 			       .id = SBUF_INIT,
 			       .body = SBUF_INIT };
 	struct sbuf why = SBUF_INIT;
+	/* Only a restore moves it while this holds ns (mount-watch.c). */
+	uint64_t gen = recent_gen(&m->recent);
 	bool first;
 	ags_store *s;
 	int r;
@@ -526,7 +528,8 @@ int content_commit(struct mount *m, struct node *n, bool *ret_inval)
 	if (n->content.gen == sn.gen) {
 		n->content.dirty = false;
 		n->content.written = false;
-		n->content.matches_store = true; /* what was just stored */
+		/* What was just stored, unless a restore replaced it. */
+		n->content.matches_store = recent_gen(&m->recent) == gen;
 	}
 	n->attr.set = 0;
 	pthread_mutex_unlock(&m->lock);

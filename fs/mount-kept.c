@@ -2,23 +2,26 @@
  *
  * A file is often opened again soon after it was closed: `cat` after the
  * editor that saved it, a tool reading back what it wrote, a second `grep`.
- * When the last handle of an object closes (or the last operation on a node
- * that still holds bytes, such as a file renamed onto an object, lets it
- * go), its clean buffer (the bytes the store holds) stays loaded, so the
+ * When nothing holds an object's node any more (its last handle closed,
+ * the last operation on it done), its clean buffer stays loaded, so the
  * next open reads it without asking the store. Together the kept bodies
  * take at most -o body_cache=MIB; the one used longest ago goes first.
  *
- * A kept body stays right because the daemon's node follows its object:
- * the daemon's own changes act on the node's buffer, the watcher drops the
- * buffer of an object another process changed (within its poll, as it
- * drops the kernel's pages of it), and a store replaced under the mount
- * drops them all. A writer's open does not build on a kept body: it reads
- * the store (mount-ops.c), so a write never changes bytes another process
- * replaced a moment before.
+ * Only bytes known to be the store's are kept (content.matches_store):
+ * read while no change was seen, or just committed here. They stay right
+ * because the daemon's node follows its object: the daemon's own changes
+ * act on the node's buffer, the watcher drops the buffer of an object
+ * another process changed, found by its number whatever its name is now
+ * (within its poll, as it drops the kernel's pages of it), and a store
+ * replaced under the mount drops them all. A writer never builds on clean
+ * bytes: they go when it opens (kept_drop_for_writer), and its base is
+ * read from the store, so a write never undoes another process's change
+ * made a moment before.
  *
  * A node on the list is one whose buffer nobody uses: whoever is about to
- * use it (an open, a load) takes it off first, under the lock, so making
- * room never drops bytes in use. The mount's lock is held throughout. */
+ * use it (an open, a load) takes it off first, and bytes are listed only
+ * when nothing holds the node, so making room never drops bytes in use.
+ * The mount's lock is held throughout. */
 #include <stddef.h>
 #include <stdlib.h>
 
@@ -55,23 +58,35 @@ void kept_forget(struct mount *m, struct node *n)
 	n->kept_size = 0;
 }
 
+/* Take the oldest kept body off the list and drop it; one whose node is
+ * held now is left to its holder, not to be kept after. Returns its
+ * node. */
+static struct node *let_oldest_go(struct mount *m)
+{
+	struct node *n = oldest(&m->nodes);
+
+	kept_forget(m, n);
+	if (droppable(n))
+		content_drop(m, n);
+	else
+		n->content.matches_store = false;
+	return n;
+}
+
 /* Drop the oldest kept bodies until @room more bytes fit. */
 static void make_room(struct mount *m, size_t room)
 {
 	struct node_table *t = &m->nodes;
-	struct node *n;
 
-	while (link_listed(&t->kept) && t->kept_bytes + room > t->kept_max) {
-		n = oldest(t);
-		kept_forget(m, n);
-		if (droppable(n))
-			content_drop(m, n);
-	}
+	while (link_listed(&t->kept) && t->kept_bytes + room > t->kept_max)
+		let_oldest_go(m);
 }
 
 void kept_drop_for_writer(struct mount *m, struct node *n)
 {
-	if (!n->opens && !n->content.dirty)
+	/* Clean bytes are the store's or older: kept since a close, or
+	 * loaded from a kept body by a reader that has the file open. */
+	if (!n->content.dirty)
 		content_drop(m, n);
 }
 
@@ -108,15 +123,7 @@ size_t kept_drop_all(struct mount *m, uint64_t **ret_inos)
 	struct link *l;
 
 	while (link_listed(&t->kept)) {
-		n = oldest(t);
-		kept_forget(m, n);
-		if (!droppable(n)) {
-			/* Its holder may use the bytes now, but not keep
-			 * them once it lets the node go. */
-			n->content.matches_store = false;
-			continue;
-		}
-		content_drop(m, n);
+		n = let_oldest_go(m);
 		if (n_inos == cap) {
 			size_t more = cap ? 2 * cap : 64;
 			uint64_t *grown = realloc(inos, more * sizeof(*inos));

@@ -898,6 +898,8 @@ static int commit_temp(struct mount *m, ags_store *s, const struct actor *a,
 				 .hid = SBUF_INIT };
 	struct sbuf why = SBUF_INIT;
 	struct node *t = src->temp;
+	/* Only a restore moves it while this holds ns (mount-watch.c). */
+	uint64_t gen = recent_gen(&m->recent);
 	struct put_result made;
 	bool same;
 	int r;
@@ -976,7 +978,8 @@ static int commit_temp(struct mount *m, ags_store *s, const struct actor *a,
 			mount_log(m, LOG_ERR, "%s", why.buf);
 		goto done;
 	}
-	r = temp_becomes(m, t, dst, made.number, ts.gen, true);
+	r = temp_becomes(m, t, dst, made.number, ts.gen,
+			 recent_gen(&m->recent) == gen);
 done:
 	temp_state_release(&ts);
 	sbuf_release(&why);
@@ -1022,9 +1025,14 @@ static int exchange(struct mount *m, ags_store *s, struct side *src,
 		 * ids and now shows each under the other name. */
 		a = node_of_known_object(m, src->dir, src->name, src->number);
 		b = node_of_known_object(m, dst->dir, dst->name, dst->number);
-		if (a && b)
+		if (a && b) {
 			node_swap_objects(m, a, b);
-		else if (a)
+			/* The store swapped what it held: were either's bytes
+			 * behind a change the watcher has yet to see, they
+			 * are now the other object's; not kept. */
+			a->content.matches_store = false;
+			b->content.matches_store = false;
+		} else if (a)
 			node_set_gone(m, a);
 		else if (b)
 			node_set_gone(m, b);

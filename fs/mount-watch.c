@@ -96,7 +96,8 @@ static void own_rows_forget(struct mount *m)
 /* One audit row's names, copied out of the store's callback. */
 struct change {
 	char *coll, *id, *from_coll, *from_id;
-	bool attrs; /* setattr: only attributes changed */
+	int64_t number; /* the object's, 0 for a collection */
+	bool attrs;	/* setattr: only attributes changed */
 };
 
 struct changes {
@@ -136,6 +137,7 @@ static int take_row(void *ctx, const struct ags_audit_row *row)
 	c->id = dup_or_null(row->id);
 	c->from_coll = dup_or_null(row->from_collection);
 	c->from_id = dup_or_null(row->from_id);
+	c->number = row->number;
 	c->attrs = row->op && strcmp(row->op, "setattr") == 0;
 	if (!c->coll || (row->id && !c->id) ||
 	    (row->from_collection && !c->from_coll) ||
@@ -189,8 +191,9 @@ static uint64_t collection_ino(struct mount *m, ags_store *s, const char *name)
 struct notes {
 	uint64_t dir[2]; /* drop the entry name[i] of directory dir[i] */
 	struct sbuf name[2];
-	uint64_t ino;	   /* drop attributes and pages of this node */
-	uint64_t attrs_of; /* drop only the attributes of this one */
+	uint64_t ino;	    /* drop attributes and pages of this node */
+	uint64_t of_number; /* and of this one (when another) */
+	uint64_t attrs_of;  /* drop only the attributes of this one */
 };
 
 /* Should the watcher end: asked to (unmount), or signalled? */
@@ -220,6 +223,8 @@ static void notes_send(struct mount *m, struct notes *nt)
 	}
 	if (send && nt->ino)
 		fuse_lowlevel_notify_inval_inode(m->se, nt->ino, 0, 0);
+	if (send && nt->of_number && nt->of_number != nt->ino)
+		fuse_lowlevel_notify_inval_inode(m->se, nt->of_number, 0, 0);
 	if (send && nt->attrs_of)
 		fuse_lowlevel_notify_inval_inode(m->se, nt->attrs_of, -1, 0);
 }
@@ -255,6 +260,27 @@ static uint64_t follow_object(struct mount *m, ags_store *s, uint64_t dir,
 	return ino;
 }
 
+/* Drop the clean bytes of the node of object @number, wherever its name
+ * now is: the row may name the object as it was called before a rename
+ * this daemon made since, or in a collection renamed since, where
+ * follow_object() would not find it. Returns its node id, or 0. */
+static uint64_t drop_by_number(struct mount *m, int64_t number)
+{
+	struct node *n;
+	uint64_t ino = 0;
+
+	pthread_mutex_lock(&m->lock);
+	n = number ? node_by_number(m, number) : NULL;
+	if (n && n->kind == NODE_OBJECT) {
+		/* A buffer being written stays: its close decides. */
+		if (!n->content.dirty)
+			content_drop(m, n);
+		ino = n->ino;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return ino;
+}
+
 /* Gather what row @c changed: the kernel's names of the object (or
  * collection) before and after, its attributes and pages. */
 static void gather(struct mount *m, ags_store *s, const struct change *c,
@@ -272,6 +298,7 @@ static void gather(struct mount *m, ags_store *s, const struct change *c,
 		nt->ino = collection_ino(m, s, c->coll);
 		return;
 	}
+	nt->of_number = drop_by_number(m, c->number);
 	dir = collection_ino(m, s, c->coll);
 	if (dir && name_encode_file(&nt->name[0], c->id, strlen(c->id)) == 0) {
 		nt->dir[0] = dir;

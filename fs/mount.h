@@ -182,7 +182,11 @@ struct hold {
 struct node {
 	uint64_t ino;	/* the FUSE node id */
 	int64_t number; /* st_ino: the store's number, else ino */
-	enum node_kind kind;
+	/* Changed under both locks (a temporary file becomes an object and
+	 * back) but read without them in places where either answer is
+	 * handled, or where the kind cannot change (the control area): an
+	 * atomic, so such a read is not a data race. */
+	_Atomic enum node_kind kind;
 	struct node *parent; /* OBJECT/TEMP: the collection (referenced) */
 	char *name;	     /* file name in the parent */
 	uint64_t nlookup;    /* the kernel's references */
@@ -588,9 +592,10 @@ void kept_add(struct mount *m, struct node *n);
 /** Take @n off the kept list: its bytes are about to be used (an open, a
  * load) or released. Its bytes stay loaded. Lock held. */
 void kept_forget(struct mount *m, struct node *n);
-/** A writer is about to build on @n's bytes: bytes kept since a close
- * (older than the store by up to the watcher's poll) go, so its base is
- * read from the store. Bytes of an open file stay. Lock held. */
+/** A writer is about to build on @n's bytes: clean bytes (kept since a
+ * close, perhaps older than the store by up to the watcher's poll) go, so
+ * its base is read from the store; readers of the open file read them
+ * again. Lock held. */
 void kept_drop_for_writer(struct mount *m, struct node *n);
 /** Drop every kept body: the store was replaced. Sets @ret_inos to the
  * node ids whose bytes went (to free), so the caller, once the lock is

@@ -54,6 +54,31 @@ is "$("$AGS" get c x | od -An -c | tr -s ' ')" \
 	"$(printf '{"n": 44}\n\n' | od -An -c | tr -s ' ')" \
 	"builds on that change, not on the kept body"
 
+# The same with the file open for reading meanwhile: the reader's bytes
+# came from the kept body, the writer's base is the store's.
+is "$(cat "$X")" '{"n": 44}' "x is kept again"
+echo '{"n": 45}' | "$AGS" put c x >/dev/null
+exec 3<"$X"
+run "$PY" -c 'import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY)
+os.pwrite(fd, b"\n", 10)
+os.close(fd)' "$X"
+exec 3<&-
+is "$rc" 0 "a write while a reader has the file open"
+is "$("$AGS" get c x | od -An -c | tr -s ' ')" \
+	"$(printf '{"n": 45}\n\n' | od -An -c | tr -s ' ')" \
+	"builds on the store's bytes, not the reader's"
+
+# A change by another process the watcher has not seen yet, then a rename
+# here: the watcher finds the object by its number under its new name.
+echo '{"n": 46}' >"$X"
+is "$(cat "$X")" '{"n": 46}' "x is kept again"
+echo '{"n": 470}' | "$AGS" put c x >/dev/null
+mv "$X" "$MNT/c/moved.json"
+ok "a change made just before a rename here shows under the new name" \
+	eventually 1000 '[ "$(cat "$MNT/c/moved.json")" = "{\"n\": 470}" ]'
+mv "$MNT/c/moved.json" "$X"
+
 # truncate() with no file open builds on the store's bytes too: cut to 3
 # bytes, the new body is "[1]", the kept one would be '{"a' (refused).
 echo '{"a": 1}' >"$X"
@@ -62,6 +87,24 @@ echo '[1]       ' | "$AGS" put c x >/dev/null
 run "$PY" -c 'import os, sys; os.truncate(sys.argv[1], 3)' "$X"
 is "$rc" 0 "truncate() right after another process's change"
 is "$("$AGS" get c x)" '[1]' "cuts that change"
+
+# The same when another mount of the store renames the collection right
+# after: the change's row names a collection that is gone.
+MNT2=$TMP/mnt2
+mkdir "$MNT2"
+"$AGS" mount "$MNT2" -f >>"$TMP/mount2.log" 2>&1 &
+pid2=$!
+at_exit "fusermount3 -u '$MNT2' 2>/dev/null; wait $pid2"
+wait_for 10 mountpoint -q "$MNT2"
+mkdir "$MNT/c2"
+echo '{"n": 48}' >"$MNT/c2/y.json"
+is "$(cat "$MNT/c2/y.json")" '{"n": 48}' "c2/y is kept"
+echo '{"n": 490}' | "$AGS" put c2 y >/dev/null
+mv "$MNT2/c2" "$MNT2/d2"
+ok "a change, then a collection rename elsewhere, show" \
+	eventually 1000 '[ "$(cat "$MNT/d2/y.json" 2>/dev/null)" = "{\"n\": 490}" ]'
+fusermount3 -u "$MNT2"
+wait "$pid2"
 
 # A removal by another process, then a new object of the same name.
 cat "$X" >/dev/null
