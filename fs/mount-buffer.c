@@ -121,9 +121,14 @@ static int load(struct mount *m, struct node *n, bool borrow)
 		r = -ESTALE;
 	if (r == 0) {
 		pthread_mutex_lock(&m->lock);
-		r = content_fill(m, n, obj.body, obj.body_len,
-				 obj.attr.mtime_ns,
-				 recent_gen(&m->recent) == gen);
+		/* A writer loads without ns: a RENAME_EXCHANGE of ours may
+		 * have given the node the other object meanwhile. */
+		if (n->number != number)
+			r = -EAGAIN;
+		else
+			r = content_fill(m, n, obj.body, obj.body_len,
+					 obj.attr.mtime_ns,
+					 recent_gen(&m->recent) == gen);
 		pthread_mutex_unlock(&m->lock);
 	}
 	if (borrow) /* only now: obj pointed into the handle's buffers */
@@ -136,7 +141,14 @@ done:
 
 int content_load(struct mount *m, struct node *n)
 {
-	return load(m, n, false);
+	int tries, r;
+
+	for (tries = 0; tries < 3; tries++) {
+		r = load(m, n, false);
+		if (r != -EAGAIN)
+			break;
+	}
+	return r == -EAGAIN ? -EIO : r;
 }
 
 int content_load_shared(struct mount *m, struct node *n)
