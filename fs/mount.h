@@ -585,9 +585,10 @@ int audit_view_read(struct audit_view *v, ags_store *s, struct sbuf *out,
 
 /* ---- mount-kept.c: bytes of closed objects kept for the next open ---- */
 
-/** Keep the clean bytes of @n, whose last handle just closed, for its next
- * open; drop them instead when they cannot be kept. Makes room by dropping
- * the bytes kept longest. Lock held. */
+/** Keep the clean bytes of @n, which nothing holds any more (no handle, no
+ * operation), for its next open; drop them instead when they cannot be
+ * kept (gone, not known to be the store's, too large). Makes room by
+ * dropping the bytes used longest ago. Lock held. */
 void kept_add(struct mount *m, struct node *n);
 /** Take @n off the kept list: its bytes are about to be used (an open, a
  * load) or released. Its bytes stay loaded. Lock held. */
@@ -597,10 +598,11 @@ void kept_forget(struct mount *m, struct node *n);
  * its base is read from the store; readers of the open file read them
  * again. Lock held. */
 void kept_drop_for_writer(struct mount *m, struct node *n);
-/** Drop every kept body: the store was replaced. Sets @ret_inos to the
- * node ids whose bytes went (to free), so the caller, once the lock is
- * dropped, makes the kernel drop the pages it may have read from them.
- * Lock held. @return how many. */
+/** Drop every kept body, and mark what open files hold as not to be kept:
+ * the store was replaced. Sets @ret_inos to the node ids of the kept
+ * bodies (to free), so the caller, once the lock is dropped, makes the
+ * kernel drop the pages it may have read from them. Lock held. @return
+ * how many. */
 size_t kept_drop_all(struct mount *m, uint64_t **ret_inos);
 
 /* ---- mount-recent.c: bodies kept from lookups for the next read ------ */
