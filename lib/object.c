@@ -371,7 +371,9 @@ static int object_get(ags_store *s, const char *collection, const char *id,
 
 	r = check_names(s, "read", collection, id);
 	if (r == 0)
-		r = store_stmt(s, SQL_OBJ_BY_PATH, &st);
+		r = store_stmt(
+			s, body_max ? SQL_OBJ_BY_PATH : SQL_OBJ_BY_PATH_NO_BODY,
+			&st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(st, 1, collection, -1, SQLITE_STATIC);
@@ -715,7 +717,9 @@ int ags_object_list(ags_store *s, const char *collection, const char *after,
 				  "collection",
 				  collection);
 	if (r == 0)
-		r = store_stmt(s, SQL_OBJ_LIST, &st);
+		r = store_stmt(s,
+			       with_body ? SQL_OBJ_LIST : SQL_OBJ_LIST_NO_BODY,
+			       &st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, col.cid);

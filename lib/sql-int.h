@@ -26,8 +26,10 @@ enum sql_id {
 	SQL_COLL_TOUCH,
 	SQL_OBJ_BY_NAME,
 	SQL_OBJ_BY_PATH,
+	SQL_OBJ_BY_PATH_NO_BODY,
 	SQL_OBJ_BY_NUMBER,
 	SQL_OBJ_LIST,
+	SQL_OBJ_LIST_NO_BODY,
 	SQL_OBJ_FIRST_ID,
 	SQL_OBJ_EXPORT,
 	SQL_OBJ_INSERT,
@@ -69,8 +71,8 @@ enum sql_id {
 };
 
 /* Columns of SQL_OBJ_BY_NAME, SQL_OBJ_BY_PATH and SQL_OBJ_LIST, in this
- * order; the body is last so that a read without it never touches its
- * overflow pages. */
+ * order; their _NO_BODY forms (and SQL_OBJ_BY_NAME) select NULL for the
+ * body, so that a read without it never touches its overflow pages. */
 enum {
 	OBJ_COL_OID,
 	OBJ_COL_VERSION,

@@ -7,12 +7,16 @@
 
 #include "sql-int.h"
 
-#define OBJECT_COLUMNS                                                         \
-	"oid, version, size, ctime, vtime, mtime, mode, uid, gid, id, body"
+#define OBJECT_META                                                            \
+	"oid, version, size, ctime, vtime, mtime, mode, uid, gid, id"
+#define OBJECT_COLUMNS OBJECT_META ", body"
+/* NULL in the body's place: SQLite reads every selected column whole, a
+ * body's overflow pages too, even one the caller never fetches. */
+#define OBJECT_COLUMNS_NO_BODY OBJECT_META ", NULL"
 /* The same, of an objects table named o in a join. */
-#define OBJECT_COLUMNS_OF_O                                                    \
+#define OBJECT_META_OF_O                                                       \
 	"o.oid, o.version, o.size, o.ctime, o.vtime, o.mtime, o.mode, o.uid, " \
-	"o.gid, o.id, o.body"
+	"o.gid, o.id"
 #define COLLECTION_COLUMNS "cid, name, count, ctime, mtime, mode, uid, gid"
 #define AUDIT_COLUMNS                                                          \
 	"seq, time, op, collection, id, old_version, new_version, size, uid, " \
@@ -46,22 +50,29 @@ static const char *const statements[SQL_COUNT] = {
 			      " gid = ?4, mtime = ?5 WHERE cid = ?1",
 	[SQL_COLL_TOUCH] = "UPDATE collections SET mtime = ?2 WHERE cid = ?1",
 
-	[SQL_OBJ_BY_NAME] = "SELECT " OBJECT_COLUMNS
+	[SQL_OBJ_BY_NAME] = "SELECT " OBJECT_COLUMNS_NO_BODY
 			    " FROM objects WHERE cid = ?1 AND id = ?2",
 	/* By collection name and id in one statement: outside a transaction
 	 * each statement takes and drops SQLite's locks (system calls that
 	 * cost more than the lookup), so a read pays for them once. */
 	/* A row whenever the collection exists, with NULL object columns
 	 * when the object does not: one statement tells the two apart. */
-	[SQL_OBJ_BY_PATH] = "SELECT " OBJECT_COLUMNS_OF_O ", c.cid"
+	[SQL_OBJ_BY_PATH] = "SELECT " OBJECT_META_OF_O ", o.body, c.cid"
 			    " FROM collections c"
 			    " LEFT JOIN objects o ON o.cid = c.cid"
 			    " AND o.id = ?2 WHERE c.name = ?1",
+	[SQL_OBJ_BY_PATH_NO_BODY] = "SELECT " OBJECT_META_OF_O ", NULL, c.cid"
+				    " FROM collections c"
+				    " LEFT JOIN objects o ON o.cid = c.cid"
+				    " AND o.id = ?2 WHERE c.name = ?1",
 	[SQL_OBJ_BY_NUMBER] = "SELECT " OBJECT_COLUMNS ", (SELECT name FROM"
 			      " collections c WHERE c.cid = objects.cid)"
 			      " FROM objects WHERE oid = ?1",
 	[SQL_OBJ_LIST] = "SELECT " OBJECT_COLUMNS " FROM objects"
 			 " WHERE cid = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+	[SQL_OBJ_LIST_NO_BODY] = "SELECT " OBJECT_COLUMNS_NO_BODY
+				 " FROM objects WHERE cid = ?1 AND id > ?2"
+				 " ORDER BY id LIMIT ?3",
 	[SQL_OBJ_FIRST_ID] = "SELECT id FROM objects WHERE cid = ?1"
 			     " ORDER BY id LIMIT 1",
 	/* What an export needs of each object, and no more. */
