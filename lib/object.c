@@ -335,7 +335,9 @@ int ags_object_get_by_number(ags_store *s, int64_t number, bool with_body,
 			     struct ags_object *out)
 {
 	sqlite3_stmt *st;
-	int r = store_stmt(s, SQL_OBJ_BY_NUMBER, &st);
+	int r = store_stmt(
+		s, with_body ? SQL_OBJ_BY_NUMBER : SQL_OBJ_BY_NUMBER_NO_BODY,
+		&st);
 
 	if (r < 0)
 		return r;

@@ -68,6 +68,10 @@ static const char *const statements[SQL_COUNT] = {
 	[SQL_OBJ_BY_NUMBER] = "SELECT " OBJECT_COLUMNS ", (SELECT name FROM"
 			      " collections c WHERE c.cid = objects.cid)"
 			      " FROM objects WHERE oid = ?1",
+	[SQL_OBJ_BY_NUMBER_NO_BODY] =
+		"SELECT " OBJECT_COLUMNS_NO_BODY ", (SELECT name FROM"
+		" collections c WHERE c.cid = objects.cid)"
+		" FROM objects WHERE oid = ?1",
 	[SQL_OBJ_LIST] = "SELECT " OBJECT_COLUMNS " FROM objects"
 			 " WHERE cid = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
 	[SQL_OBJ_LIST_NO_BODY] = "SELECT " OBJECT_COLUMNS_NO_BODY
