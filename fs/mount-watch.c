@@ -229,8 +229,31 @@ static void notes_send(struct mount *m, struct notes *nt)
 		fuse_lowlevel_notify_inval_inode(m->se, nt->attrs_of, -1, 0);
 }
 
-/* Follow the object now named @coll/@id (by number) to that name, and drop
- * its clean buffer: another process changed it. Returns its node id. */
+/* Drop the clean bytes of the node of object @number, which another
+ * process changed, wherever its name now is: the row may name the object
+ * as it was called before a rename this daemon made since, or in a
+ * collection renamed since, where a lookup by name would not find it.
+ * Returns its node id, or 0. */
+static uint64_t drop_by_number(struct mount *m, int64_t number)
+{
+	struct node *n;
+	uint64_t ino = 0;
+
+	pthread_mutex_lock(&m->lock);
+	n = number ? node_by_number(m, number) : NULL;
+	if (n && n->kind == NODE_OBJECT) {
+		/* A buffer being written stays: its close decides. */
+		if (!n->content.dirty)
+			content_drop(m, n);
+		ino = n->ino;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return ino;
+}
+
+/* Follow the object now named @coll/@id (by number) to that name. Its
+ * bytes went already, by the row's number (drop_by_number). Returns its
+ * node id. */
 static uint64_t follow_object(struct mount *m, ags_store *s, uint64_t dir,
 			      const char *coll, const char *id,
 			      const char *fname)
@@ -247,35 +270,11 @@ static uint64_t follow_object(struct mount *m, ags_store *s, uint64_t dir,
 		d = dir ? node_find(m, dir) : NULL;
 		if (d && (n->parent != d || strcmp(n->name, fname) != 0))
 			node_rename(m, n, d, fname);
-		/* A buffer being written stays: its close decides. */
-		if (!n->content.dirty)
-			content_drop(m, n);
 		ino = n->ino;
 	} else if (!n && !node_find(m, (uint64_t)obj.number)) {
 		/* A node let go while idle: the kernel may still cache the
 		 * inode, whose id is the number. */
 		ino = (uint64_t)obj.number;
-	}
-	pthread_mutex_unlock(&m->lock);
-	return ino;
-}
-
-/* Drop the clean bytes of the node of object @number, wherever its name
- * now is: the row may name the object as it was called before a rename
- * this daemon made since, or in a collection renamed since, where
- * follow_object() would not find it. Returns its node id, or 0. */
-static uint64_t drop_by_number(struct mount *m, int64_t number)
-{
-	struct node *n;
-	uint64_t ino = 0;
-
-	pthread_mutex_lock(&m->lock);
-	n = number ? node_by_number(m, number) : NULL;
-	if (n && n->kind == NODE_OBJECT) {
-		/* A buffer being written stays: its close decides. */
-		if (!n->content.dirty)
-			content_drop(m, n);
-		ino = n->ino;
 	}
 	pthread_mutex_unlock(&m->lock);
 	return ino;
