@@ -125,17 +125,7 @@ int ags_audit_last_seq(ags_store *s, int64_t *out)
 	sqlite3_stmt *st;
 	int r = store_stmt(s, SQL_AUDIT_LAST, &st);
 
-	if (r < 0)
-		return r;
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW || r == SQLITE_DONE) {
-		*out = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-		r = 0;
-	} else {
-		r = store_sql_fail(s, r, "read the audit");
-	}
-	sqlite3_reset(st);
-	return r;
+	return r < 0 ? r : store_step_int(s, st, "read the audit", out);
 }
 
 int ags_audit_refusal(ags_store *s, const char *op, const char *collection,

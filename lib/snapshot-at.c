@@ -294,11 +294,7 @@ int snap_seq_at_time(ags_store *s, int64_t time_ns, int64_t *out)
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, time_ns);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW)
-		*out = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return r == SQLITE_ROW ? 0 : store_sql_fail(s, r, "read the audit");
+	return store_step_int(s, st, "read the audit", out);
 }
 
 void snap_state_release(struct snap_state *st)

@@ -75,6 +75,10 @@ int store_sql_fail_db(ags_store *s, sqlite3 *db, int rc, const char *what);
 int store_stmt(ags_store *s, enum sql_id id, sqlite3_stmt **out);
 /** Run a statement that returns no rows. */
 int store_exec(ags_store *s, enum sql_id id, const char *what);
+/** Step @st (from store_stmt(), bound) for one integer: column 0 of its
+ * first row, or 0 when it has none; then reset it. */
+int store_step_int(ags_store *s, sqlite3_stmt *st, const char *what,
+		   int64_t *out);
 /** Fail with EROFS when the handle is read-only. */
 int store_check_writable(ags_store *s, const char *what);
 

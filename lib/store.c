@@ -106,6 +106,18 @@ int store_exec(ags_store *s, enum sql_id id, const char *what)
 	return 0;
 }
 
+int store_step_int(ags_store *s, sqlite3_stmt *st, const char *what,
+		   int64_t *out)
+{
+	int r = sqlite3_step(st);
+
+	if (r == SQLITE_ROW || r == SQLITE_DONE)
+		*out = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return r == SQLITE_ROW || r == SQLITE_DONE ? 0
+						   : store_sql_fail(s, r, what);
+}
+
 /* Roll back the open transaction, keeping the message of the failure that
  * made us do it: errors of the rollback itself say nothing new. */
 static void rollback_quietly(ags_store *s, const char *what)
@@ -380,18 +392,7 @@ int ags_store_get_retention(ags_store *s, int64_t *out)
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(st, 1, "keep_versions", -1, SQLITE_STATIC);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		*out = sqlite3_column_int64(st, 0);
-		r = 0;
-	} else if (r == SQLITE_DONE) {
-		*out = 0;
-		r = 0;
-	} else {
-		r = store_sql_fail(s, r, "read the retention");
-	}
-	sqlite3_reset(st);
-	return r;
+	return store_step_int(s, st, "read the retention", out);
 }
 
 int ags_store_epoch(ags_store *s, int64_t *ret_epoch)
@@ -399,17 +400,9 @@ int ags_store_epoch(ags_store *s, int64_t *ret_epoch)
 	sqlite3_stmt *st;
 	int r = store_stmt(s, SQL_SCHEMA_COOKIE, &st);
 
-	if (r < 0)
-		return r;
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		*ret_epoch = sqlite3_column_int64(st, 0);
-		r = 0;
-	} else {
-		r = store_sql_fail(s, r, "read the schema version");
-	}
-	sqlite3_reset(st);
-	return r;
+	return r < 0 ? r
+		     : store_step_int(s, st, "read the schema version",
+				      ret_epoch);
 }
 
 /* ---- open and close --------------------------------------------------- */
