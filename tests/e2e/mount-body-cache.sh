@@ -91,11 +91,7 @@ is "$("$AGS" get c x)" '[1]' "cuts that change"
 # The same when another mount of the store renames the collection right
 # after: the change's row names a collection that is gone.
 MNT2=$TMP/mnt2
-mkdir "$MNT2"
-"$AGS" mount "$MNT2" -f >>"$TMP/mount2.log" 2>&1 &
-pid2=$!
-at_exit "fusermount3 -u '$MNT2' 2>/dev/null; wait $pid2"
-wait_for 10 mountpoint -q "$MNT2"
+mount_second "$MNT2"
 mkdir "$MNT/c2"
 echo '{"n": 48}' >"$MNT/c2/y.json"
 is "$(cat "$MNT/c2/y.json")" '{"n": 48}' "c2/y is kept"

@@ -63,6 +63,17 @@ mount_store() {
 	fi
 }
 
+# mount_second DIR: mount the same store again at DIR (a second daemon, in
+# the foreground as a background job, its pid in $pid2), unmounted at exit,
+# and wait until it serves.
+mount_second() {
+	mkdir -p "$1"
+	"$AGS" mount "$1" -f >>"$TMP/mount2.log" 2>&1 &
+	pid2=$!
+	at_exit "fusermount3 -u '$1' 2>/dev/null; wait $pid2"
+	wait_for 10 mountpoint -q "$1"
+}
+
 # unmount_store: unmount and wait for the daemon to finish its last
 # commits and exit. Exit code of the daemon in $mount_rc.
 unmount_store() {

@@ -41,11 +41,7 @@ is "$("$AGS" get c x)" '{"n": 3}' "the CLI sees a write as soon as close returns
 
 # ---- a second mount of the same store
 MNT2=$TMP/mnt2
-mkdir "$MNT2"
-"$AGS" mount "$MNT2" -f >>"$TMP/mount2.log" 2>&1 &
-pid2=$!
-at_exit "fusermount3 -u '$MNT2'; wait $pid2"
-wait_for 10 mountpoint -q "$MNT2"
+mount_second "$MNT2"
 is "$(cat "$MNT2/c/x.json")" '{"n": 3}' "a second mount shows the same object"
 echo '{"n": 4}' >"$MNT2/c/x.json"
 within1s "a write through one mount shows in the other within 1 s" \
