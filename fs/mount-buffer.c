@@ -68,13 +68,12 @@ static int content_fill(struct mount *m, struct node *n, const char *body,
  * the base it changes. */
 static int load(struct mount *m, struct node *n, bool borrow)
 {
-	struct sbuf coll = SBUF_INIT, id = SBUF_INIT;
 	struct recent_body kept;
 	struct ags_object obj;
 	int64_t number;
 	uint64_t gen;
 	ags_store *s;
-	int r;
+	int r = 0;
 
 	/* Read before the query: the watcher bumps it before it drops what
 	 * a change made stale, so a change it acts on while this load reads
@@ -89,12 +88,9 @@ static int load(struct mount *m, struct node *n, bool borrow)
 		return 0;
 	}
 	number = n->number;
-	r = sbuf_adds(&coll, n->parent->name);
-	if (r == 0)
-		r = node_object_id(n, &id);
 	pthread_mutex_unlock(&m->lock);
 
-	if (r == 0 && borrow && recent_take(&m->recent, number, &kept)) {
+	if (borrow && recent_take(&m->recent, number, &kept)) {
 		bool current;
 
 		/* The watcher makes kept bodies stale before it drops what
@@ -109,16 +105,16 @@ static int load(struct mount *m, struct node *n, bool borrow)
 		pthread_mutex_unlock(&m->lock);
 		free(kept.body);
 		if (current)
-			goto done;
+			return r;
 	}
-	s = r == 0 ? borrow ? mount_reader(m) : mount_store(m) : NULL;
-	if (r == 0 && !s)
-		r = -EIO;
-	if (r == 0)
-		r = ags_object_get(s, coll.buf, id.buf, 0, true, &obj);
-	/* Another object took the name: this file's object is gone. */
-	if (r == -ENOENT || (r == 0 && obj.number != number))
-		r = -ESTALE;
+	s = borrow ? mount_reader(m) : mount_store(m);
+	if (!s)
+		return -EIO;
+	/* By number, not by name: an open file is its object wherever a
+	 * rename, here or by another process, has taken it meanwhile. */
+	r = ags_object_get_by_number(s, number, true, &obj);
+	if (r == -ENOENT)
+		r = -ESTALE; /* removed: this file's object is gone */
 	if (r == 0) {
 		pthread_mutex_lock(&m->lock);
 		/* A writer loads without ns: a RENAME_EXCHANGE of ours may
@@ -133,9 +129,6 @@ static int load(struct mount *m, struct node *n, bool borrow)
 	}
 	if (borrow) /* only now: obj pointed into the handle's buffers */
 		mount_reader_put(m, s);
-done:
-	sbuf_release(&coll);
-	sbuf_release(&id);
 	return r;
 }
 
@@ -370,47 +363,60 @@ static void content_reset(struct mount *m, struct node *n, uint64_t gen)
 }
 
 /* Store an existing object's new body, compare-and-set against the version
- * of the object this node is, so that a body never lands on another object
- * that took the name meanwhile. */
+ * read just before, so that another process's change in between is never
+ * overwritten unseen. The object is found by number: an open file is its
+ * object wherever another process has renamed it, as on any filesystem; a
+ * body never lands on another object that took the name meanwhile. */
 static int commit_object(struct mount *m, ags_store *s, struct node *n,
 			 const struct snapshot *sn)
 {
+	struct sbuf coll = SBUF_INIT, id = SBUF_INIT;
 	struct put_result made;
 	struct ags_object cur;
-	int64_t version;
-	int tries, r;
+	int tries, r = -EBUSY;
 
 	for (tries = 0; tries < COMMIT_TRIES; tries++) {
-		r = ags_object_get(s, sn->coll.buf, sn->id.buf, 0, false, &cur);
-		if (r == -ENOENT || (r == 0 && cur.number != sn->number)) {
+		r = ags_object_get_by_number(s, sn->number, false, &cur);
+		if (r == -ENOENT) {
 			mount_log(m, LOG_WARNING,
 				  "cannot store %s/%s: another process removed "
-				  "or replaced it while it was open here; what "
-				  "was written to this file is not stored",
+				  "it while it was open here; what was written "
+				  "to this file is not stored",
 				  sn->coll.buf, sn->fname.buf);
 			pthread_mutex_lock(&m->lock);
 			node_set_gone(m, n);
 			pthread_mutex_unlock(&m->lock);
-			return -ESTALE;
+			r = -ESTALE;
+			break;
 		}
-		if (r < 0)
-			return r;
-		version = cur.version;
-		r = ags_store_begin(s);
-		if (r < 0)
-			return r;
-		r = object_put_checked(s, &made, sn->coll.buf, sn->id.buf,
-				       sn->body.buf, sn->body.len, version);
-		if (r == 0 && sn->attr.set)
-			r = attrs_apply(s, sn->coll.buf, sn->id.buf, &sn->attr,
-					&made.attr);
+		/* cur's names are the handle's, which the put reuses. */
+		sbuf_reset(&coll);
+		sbuf_reset(&id);
 		if (r == 0)
-			return ags_store_commit(s);
+			r = sbuf_adds(&coll, cur.collection);
+		if (r == 0)
+			r = sbuf_adds(&id, cur.id);
+		if (r == 0)
+			r = ags_store_begin(s);
+		if (r < 0)
+			break;
+		r = object_put_checked(s, &made, coll.buf, id.buf, sn->body.buf,
+				       sn->body.len, cur.version);
+		if (r == 0 && sn->attr.set)
+			r = attrs_apply(s, coll.buf, id.buf, &sn->attr,
+					&made.attr);
+		if (r == 0) {
+			r = ags_store_commit(s);
+			break;
+		}
 		ags_store_rollback(s);
 		if (r != -ESTALE)
-			return r;
+			break;
+		r = -EBUSY; /* lost every try to other writers */
 	}
-	return -EBUSY;
+	sbuf_release(&coll);
+	sbuf_release(&id);
+	return r;
 }
 
 /* Store the first valid body of a new file (or of a file re-created over a

@@ -56,6 +56,59 @@ within1s "a mkdir in one mount shows in the other within 1 s" \
 mv "$MNT2/made" "$MNT2/renamed"
 within1s "a collection rename shows in the other within 1 s" \
 	'[ -d "$MNT/renamed" ] && [ ! -e "$MNT/made" ]'
+
+# ---- an open file follows its object when another process renames it
+# Python holds a file open in one mount while the other renames the object,
+# then writes and closes before the watcher has followed the rename: the
+# write lands in the renamed object, as it would on any filesystem.
+echo '{"v": 1}' >"$MNT/c/open.json"
+python3 - "$MNT/c" "$MNT2/c" <<'PY' >"$TMP/follow.out" 2>&1
+import os, sys
+here, there = sys.argv[1], sys.argv[2]
+# Written before the rename: the close commits to the new name.
+fd = os.open(f"{here}/open.json", os.O_RDWR)
+os.pwrite(fd, b'{"v": 2}', 0)
+os.rename(f"{there}/open.json", f"{there}/moved.json")
+os.close(fd)
+# Opened before the rename, first written after it: the bytes it builds
+# on are the renamed object's.
+fd = os.open(f"{here}/moved.json", os.O_RDWR)
+os.rename(f"{there}/moved.json", f"{there}/again.json")
+os.pwrite(fd, b'3', 6)
+os.close(fd)
+print("closed")
+PY
+is "$(cat "$TMP/follow.out")" closed \
+	"writes and closes of a file renamed by another process succeed"
+is "$("$AGS" get c again)" '{"v": 3}' "both writes landed in the renamed object"
+fails 1 'no such object' "nothing is left under the old name" "$AGS" get c open
+is "$("$AGS" history c again | wc -l)" 5 \
+	"its history: create, update, rename, rename, update"
+within1s "the first mount shows the object under its new name" \
+	'[ "$(cat "$MNT/c/again.json")" = "{\"v\": 3}" ] && [ ! -e "$MNT/c/moved.json" ]'
+
+# Removed by the other mount while open here: the close says so (ESTALE),
+# nothing is stored, the log says why.
+echo '{"v": 1}' >"$MNT/c/gone.json"
+python3 - "$MNT/c" "$MNT2/c" <<'PY' >"$TMP/gone.out" 2>&1
+import errno, os, sys
+here, there = sys.argv[1], sys.argv[2]
+fd = os.open(f"{here}/gone.json", os.O_RDWR)
+os.pwrite(fd, b'{"v": 2}', 0)
+os.unlink(f"{there}/gone.json")
+try:
+    os.close(fd)
+    print("closed")
+except OSError as e:
+    print(errno.errorcode[e.errno])
+PY
+is "$(cat "$TMP/gone.out")" ESTALE \
+	"the close of a file another process removed fails with ESTALE"
+fails 1 'no such object' "nothing was stored" "$AGS" get c gone
+like "$(cat "$MOUNT_LOG")" \
+	'cannot store c/gone.json: another process removed it while it was open here' \
+	"the daemon log says why"
+
 fusermount3 -u "$MNT2"
 wait "$pid2"
 is "$?" 0 "the second daemon exits 0"
