@@ -261,6 +261,7 @@ static int put(ags_store *s, struct put_result *ret, const char *collection,
 	       const char *id, const char *body, size_t len, int64_t if_version,
 	       bool checked)
 {
+	struct sbuf what = SBUF_INIT;
 	struct put_result res;
 	int r;
 
@@ -268,12 +269,17 @@ static int put(ags_store *s, struct put_result *ret, const char *collection,
 	if (r == 0)
 		r = checked ? check_size(s, collection, id, len)
 			    : object_check_body(s, collection, id, body, len);
+	/* Named, for a failure of the transaction itself (a full disk). */
 	if (r == 0)
-		r = store_txn_begin(s, "store an object");
-	if (r < 0)
-		return r;
-	r = put_locked(s, &res, NULL, collection, id, body, len, if_version);
-	r = store_txn_end(s, r, "store an object");
+		r = sbuf_addf(&what, "store %s/%s", collection, id);
+	if (r == 0)
+		r = store_txn_begin(s, what.buf);
+	if (r == 0) {
+		r = put_locked(s, &res, NULL, collection, id, body, len,
+			       if_version);
+		r = store_txn_end(s, r, what.buf);
+	}
+	sbuf_release(&what);
 	if (r == 0 && ret)
 		*ret = res;
 	return r;
@@ -502,15 +508,20 @@ int ags_object_remove_number(ags_store *s, int64_t *ret_number,
 			     const char *collection, const char *id,
 			     int64_t if_version)
 {
+	struct sbuf what = SBUF_INIT;
 	struct collection_row col;
 	int64_t oid = 0;
 	int r;
 
 	r = check_names(s, "remove", collection, id);
 	if (r == 0)
-		r = store_txn_begin(s, "remove an object");
-	if (r < 0)
+		r = sbuf_addf(&what, "remove %s/%s", collection, id);
+	if (r == 0)
+		r = store_txn_begin(s, what.buf);
+	if (r < 0) {
+		sbuf_release(&what);
 		return r;
+	}
 	r = collection_find(s, collection, &col);
 	if (r == -ENOENT)
 		r = store_fail(s, r,
@@ -519,7 +530,8 @@ int ags_object_remove_number(ags_store *s, int64_t *ret_number,
 			       collection, id, collection);
 	if (r == 0)
 		r = remove_locked(s, &oid, collection, col.cid, id, if_version);
-	r = store_txn_end(s, r, "remove an object");
+	r = store_txn_end(s, r, what.buf);
+	sbuf_release(&what);
 	if (r == 0 && ret_number)
 		*ret_number = oid + AGS_OBJECT_BASE;
 	return r;

@@ -46,6 +46,19 @@ static int errno_of_sqlite(int rc)
 	}
 }
 
+/* errno_of_sqlite(), told by the system's error where SQLite's only says
+ * "disk I/O error": a full disk met while growing the shared-memory file
+ * (at the first open of a store that no process has open) is one. */
+static int errno_of_db(sqlite3 *db, int rc)
+{
+	int err = errno_of_sqlite(rc);
+	int sys = db ? sqlite3_system_errno(db) : 0;
+
+	if (err == -EIO && (sys == ENOSPC || sys == EDQUOT))
+		return -ENOSPC;
+	return err;
+}
+
 int store_sql_fail(ags_store *s, int rc, const char *what)
 {
 	return store_sql_fail_db(s, s->db, rc, what);
@@ -53,14 +66,15 @@ int store_sql_fail(ags_store *s, int rc, const char *what)
 
 int store_sql_fail_db(ags_store *s, sqlite3 *db, int rc, const char *what)
 {
-	int err = errno_of_sqlite(rc);
+	int err = errno_of_db(db, rc);
 	const char *hint = "";
 
 	if (err == -EBUSY)
 		hint = "; another process held the store locked past the busy "
 		       "timeout, try again";
 	else if (err == -ENOSPC)
-		hint = "; the disk is full, nothing was changed";
+		hint = "; the disk is full, nothing was changed: free some "
+		       "space and try again";
 	return store_fail(s, err, "cannot %s: %s%s", what,
 			  db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), hint);
 }
@@ -409,17 +423,9 @@ int ags_store_epoch(ags_store *s, int64_t *ret_epoch)
 
 static int exec_script(ags_store *s, const char *sql, const char *what)
 {
-	char *msg = NULL;
-	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
 
-	if (rc != SQLITE_OK) {
-		int err = errno_of_sqlite(rc);
-		store_fail(s, err, "cannot %s: %s", what,
-			   msg ? msg : sqlite3_errstr(rc));
-		sqlite3_free(msg);
-		return err;
-	}
-	return 0;
+	return rc == SQLITE_OK ? 0 : store_sql_fail(s, rc, what);
 }
 
 static int user_version(ags_store *s, int *out)
@@ -482,12 +488,26 @@ static int migrate(ags_store *s)
 	return r;
 }
 
+/* A failed first statement: a file that is not a store says so; any other
+ * failure (a full disk, a missing permission) keeps its own message. */
+static int not_a_store(ags_store *s, int r)
+{
+	int rc = sqlite3_errcode(s->db) & 0xff;
+
+	if (rc != SQLITE_NOTADB && rc != SQLITE_CORRUPT)
+		return r;
+	return store_fail(s, -EINVAL,
+			  "cannot open store %s: %s; is it an agentstate "
+			  "store?",
+			  s->path.buf, sqlite3_errmsg(s->db));
+}
+
 static int connect(ags_store *s, const struct ags_options *o)
 {
 	int flags = SQLITE_OPEN_NOMUTEX;
-	struct sbuf sql = SBUF_INIT;
+	struct sbuf sql = SBUF_INIT, what = SBUF_INIT;
 	bool memory = strcmp(s->path.buf, ":memory:") == 0;
-	int rc, r;
+	int rc, r = 0;
 
 	if (!memory && o->no_create && access(s->path.buf, F_OK) != 0)
 		return store_fail(s, -ENOENT,
@@ -515,31 +535,20 @@ static int connect(ags_store *s, const struct ags_options *o)
 	 * default, should the caller's checkpoints stop coming. */
 	if (o->manual_checkpoint)
 		sqlite3_wal_autocheckpoint(s->db, MANUAL_CHECKPOINT_FALLBACK);
-	if (!o->read_only) {
-		r = exec_script(s, sql_connection_setup, "open the store");
-		if (r < 0) {
-			if (r == -EIO)
-				r = store_fail(s, -EINVAL,
-					       "cannot open store %s: %s; is "
-					       "it an agentstate store?",
-					       s->path.buf,
-					       sqlite3_errmsg(s->db));
-			return r;
-		}
-	}
-	sql_set_synchronous(&sql, o->sync == AGS_SYNC_FULL);
-	r = exec_script(s, sql.buf, "open the store");
-	sbuf_release(&sql);
+	sbuf_addf(&what, "open store %s", s->path.buf);
+	if (!o->read_only)
+		r = exec_script(s, sql_connection_setup, what.buf);
 	/* A read-only handle skipped the setup: this is its first statement,
 	 * the one that finds a file that is no database. */
+	if (r == 0) {
+		sql_set_synchronous(&sql, o->sync == AGS_SYNC_FULL);
+		r = exec_script(s, sql.buf, what.buf);
+	}
 	if (r == 0)
 		r = migrate(s);
-	if (r == -EIO || r == -EINVAL)
-		r = store_fail(s, -EINVAL,
-			       "cannot open store %s: %s; is it an agentstate "
-			       "store?",
-			       s->path.buf, sqlite3_errmsg(s->db));
-	return r;
+	sbuf_release(&sql);
+	sbuf_release(&what);
+	return r < 0 ? not_a_store(s, r) : 0;
 }
 
 int ags_store_open(ags_store **out, const char *uri,
