@@ -136,6 +136,8 @@ const char *sql_migration(int from);
 
 /** Read the schema version; set it; set the sync level of commits. */
 extern const char sql_user_version[];
+/* How many tables, indexes, views and triggers a database has. */
+extern const char sql_schema_count[];
 int sql_set_user_version(struct sbuf *out, int version);
 int sql_set_synchronous(struct sbuf *out, bool full);
 

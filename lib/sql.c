@@ -197,6 +197,7 @@ const char *sql_text(enum sql_id id)
 }
 
 const char sql_user_version[] = "PRAGMA user_version";
+const char sql_schema_count[] = "SELECT count(*) FROM sqlite_master";
 
 int sql_set_user_version(struct sbuf *out, int version)
 {

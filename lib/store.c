@@ -48,15 +48,17 @@ static int errno_of_sqlite(int rc)
 
 /* errno_of_sqlite(), told by the system's error where SQLite's only says
  * "disk I/O error": a full disk met while growing the shared-memory file
- * (at the first open of a store that no process has open) is one. */
+ * (at the first open of a store that no process has open) is one. Only
+ * for that code: the system's error is never cleared, so after any other
+ * failure it may be an old one. */
 static int errno_of_db(sqlite3 *db, int rc)
 {
-	int err = errno_of_sqlite(rc);
-	int sys = db ? sqlite3_system_errno(db) : 0;
+	int sys;
 
-	if (err == -EIO && (sys == ENOSPC || sys == EDQUOT))
-		return -ENOSPC;
-	return err;
+	if (!db || (rc & 0xff) != SQLITE_IOERR)
+		return errno_of_sqlite(rc);
+	sys = sqlite3_system_errno(db);
+	return sys == ENOSPC || sys == EDQUOT ? -ENOSPC : -EIO;
 }
 
 int store_sql_fail(ags_store *s, int rc, const char *what)
@@ -428,20 +430,45 @@ static int exec_script(ags_store *s, const char *sql, const char *what)
 	return rc == SQLITE_OK ? 0 : store_sql_fail(s, rc, what);
 }
 
-static int user_version(ags_store *s, int *out)
+/* The one integer a statement run outside any prepared set returns. */
+static int query_int(ags_store *s, const char *sql, const char *what, int *out)
 {
 	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(s->db, sql_user_version, -1, &st, NULL);
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
 
 	if (rc != SQLITE_OK)
-		return store_sql_fail(s, rc, "read the schema version");
+		return store_sql_fail(s, rc, what);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*out = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW)
-		return store_sql_fail(s, rc, "read the schema version");
+		return store_sql_fail(s, rc, what);
 	return 0;
+}
+
+static int user_version(ags_store *s, int *out)
+{
+	return query_int(s, sql_user_version, "read the schema version", out);
+}
+
+/* Before anything is written to the file (its journal mode included): an
+ * SQLite database of another program, given as the store by mistake, is
+ * refused and left exactly as it was, not given agentstate's tables. */
+static int check_ours(ags_store *s, const char *what)
+{
+	int version, objects = 0, r;
+
+	r = query_int(s, sql_user_version, what, &version);
+	if (r == 0 && version == 0)
+		r = query_int(s, sql_schema_count, what, &objects);
+	if (r < 0 || version != 0 || objects == 0)
+		return r;
+	return store_fail(s, -EINVAL,
+			  "cannot open store %s: it is an SQLite database "
+			  "with tables, none of them agentstate's; it was left "
+			  "unchanged; is it an agentstate store?",
+			  s->path.buf);
 }
 
 /* Bring the schema forward, one version at a time, inside one write
@@ -507,7 +534,7 @@ static int connect(ags_store *s, const struct ags_options *o)
 	int flags = SQLITE_OPEN_NOMUTEX;
 	struct sbuf sql = SBUF_INIT, what = SBUF_INIT;
 	bool memory = strcmp(s->path.buf, ":memory:") == 0;
-	int rc, r = 0;
+	int rc, r;
 
 	if (!memory && o->no_create && access(s->path.buf, F_OK) != 0)
 		return store_fail(s, -ENOENT,
@@ -536,10 +563,10 @@ static int connect(ags_store *s, const struct ags_options *o)
 	if (o->manual_checkpoint)
 		sqlite3_wal_autocheckpoint(s->db, MANUAL_CHECKPOINT_FALLBACK);
 	sbuf_addf(&what, "open store %s", s->path.buf);
-	if (!o->read_only)
+	/* The first statement: it finds a file that is no database. */
+	r = check_ours(s, what.buf);
+	if (r == 0 && !o->read_only)
 		r = exec_script(s, sql_connection_setup, what.buf);
-	/* A read-only handle skipped the setup: this is its first statement,
-	 * the one that finds a file that is no database. */
 	if (r == 0) {
 		sql_set_synchronous(&sql, o->sync == AGS_SYNC_FULL);
 		r = exec_script(s, sql.buf, what.buf);

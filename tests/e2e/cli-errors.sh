@@ -41,6 +41,17 @@ fails 1 'cannot open store text\.db: file is not a database; is it an agentstate
 	"a file that is not a database" "$AGS" --store text.db ls
 fails 1 'is it an agentstate store\?' "writing to a file that is not a database" \
 	"$AGS" --store text.db mkcol x
+# Another program's SQLite database, given by mistake, is not made a store:
+# no tables are added, its journal mode stays, not one byte changes.
+sqlite3 foreign.db "CREATE TABLE notes(t TEXT); INSERT INTO notes VALUES ('mine')"
+cp foreign.db foreign.orig
+for cmd in "ls" "put c x" "mkcol c"; do
+	# shellcheck disable=SC2086
+	fails 1 "cannot open store foreign\.db: it is an SQLite database with tables, none of them agentstate's; it was left unchanged; is it an agentstate store\?" \
+		"$cmd on another program's database" "$AGS" --store foreign.db $cmd </dev/null
+done
+ok "its file is byte for byte as it was" cmp -s foreign.db foreign.orig
+ok "and has no WAL beside it" test ! -e foreign.db-wal
 
 # ---- AGENTSTATE_STORE and --store ----
 AGENTSTATE_STORE="$TMP/other.db" "$AGS" init >/dev/null
