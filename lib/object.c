@@ -270,8 +270,9 @@ static int put(ags_store *s, struct put_result *ret, const char *collection,
 		r = checked ? check_size(s, collection, id, len)
 			    : object_check_body(s, collection, id, body, len);
 	/* Named, for a failure of the transaction itself (a full disk). */
-	if (r == 0)
-		r = sbuf_addf(&what, "store %s/%s", collection, id);
+	if (r == 0 && sbuf_addf(&what, "store %s/%s", collection, id) < 0)
+		r = store_fail(s, -ENOMEM, "cannot store %s/%s: out of memory",
+			       collection, id);
 	if (r == 0)
 		r = store_txn_begin(s, what.buf);
 	if (r == 0) {
@@ -514,8 +515,9 @@ int ags_object_remove_number(ags_store *s, int64_t *ret_number,
 	int r;
 
 	r = check_names(s, "remove", collection, id);
-	if (r == 0)
-		r = sbuf_addf(&what, "remove %s/%s", collection, id);
+	if (r == 0 && sbuf_addf(&what, "remove %s/%s", collection, id) < 0)
+		r = store_fail(s, -ENOMEM, "cannot remove %s/%s: out of memory",
+			       collection, id);
 	if (r == 0)
 		r = store_txn_begin(s, what.buf);
 	if (r < 0) {
