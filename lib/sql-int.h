@@ -136,8 +136,9 @@ const char *sql_migration(int from);
 
 /** Read the schema version; set it; set the sync level of commits. */
 extern const char sql_user_version[];
-/* How many tables, indexes, views and triggers a database has. */
-extern const char sql_schema_count[];
+/* What a database is: 0 empty (a new store), 1 an agentstate store (a
+ * schema version and its core tables), -1 anything else. */
+extern const char sql_schema_kind[];
 int sql_set_user_version(struct sbuf *out, int version);
 int sql_set_synchronous(struct sbuf *out, bool full);
 

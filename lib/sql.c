@@ -197,7 +197,15 @@ const char *sql_text(enum sql_id id)
 }
 
 const char sql_user_version[] = "PRAGMA user_version";
-const char sql_schema_count[] = "SELECT count(*) FROM sqlite_master";
+/* One statement, so one snapshot: read in two, a store another process
+ * creates in between would look like a database with foreign tables. */
+const char sql_schema_kind[] =
+	"SELECT CASE"
+	" WHEN (SELECT count(*) FROM sqlite_master) = 0 THEN 0"
+	" WHEN (SELECT user_version FROM pragma_user_version) > 0"
+	"  AND (SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+	"       AND name IN ('collections', 'objects', 'audit')) = 3 THEN 1"
+	" ELSE -1 END";
 
 int sql_set_user_version(struct sbuf *out, int version)
 {

@@ -457,17 +457,14 @@ static int user_version(ags_store *s, int *out)
  * refused and left exactly as it was, not given agentstate's tables. */
 static int check_ours(ags_store *s, const char *what)
 {
-	int version, objects = 0, r;
+	int kind, r = query_int(s, sql_schema_kind, what, &kind);
 
-	r = query_int(s, sql_user_version, what, &version);
-	if (r == 0 && version == 0)
-		r = query_int(s, sql_schema_count, what, &objects);
-	if (r < 0 || version != 0 || objects == 0)
+	if (r < 0 || kind >= 0)
 		return r;
 	return store_fail(s, -EINVAL,
 			  "cannot open store %s: it is an SQLite database "
-			  "with tables, none of them agentstate's; it was left "
-			  "unchanged; is it an agentstate store?",
+			  "without agentstate's tables; it was left unchanged; "
+			  "is it an agentstate store?",
 			  s->path.buf);
 }
 

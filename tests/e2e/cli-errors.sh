@@ -47,11 +47,17 @@ sqlite3 foreign.db "CREATE TABLE notes(t TEXT); INSERT INTO notes VALUES ('mine'
 cp foreign.db foreign.orig
 for cmd in "ls" "put c x" "mkcol c"; do
 	# shellcheck disable=SC2086
-	fails 1 "cannot open store foreign\.db: it is an SQLite database with tables, none of them agentstate's; it was left unchanged; is it an agentstate store\?" \
+	fails 1 "cannot open store foreign\.db: it is an SQLite database without agentstate's tables; it was left unchanged; is it an agentstate store\?" \
 		"$cmd on another program's database" "$AGS" --store foreign.db $cmd </dev/null
 done
 ok "its file is byte for byte as it was" cmp -s foreign.db foreign.orig
 ok "and has no WAL beside it" test ! -e foreign.db-wal
+# Nor one that keeps a schema version of its own.
+sqlite3 versioned.db "CREATE TABLE meta(k, v); PRAGMA user_version = 5"
+cp versioned.db versioned.orig
+fails 1 "cannot open store versioned\.db: it is an SQLite database without agentstate's tables; it was left unchanged" \
+	"a database with a version of its own" "$AGS" --store versioned.db mkcol c
+ok "it too is byte for byte as it was" cmp -s versioned.db versioned.orig
 
 # ---- AGENTSTATE_STORE and --store ----
 AGENTSTATE_STORE="$TMP/other.db" "$AGS" init >/dev/null
