@@ -21,16 +21,16 @@
 # ThreadSanitizer build reports nothing. The binary defaults
 # to build/fs/agentstate; give build-tsan/fs/agentstate to look for races.
 set -uo pipefail
-cd "$(dirname "$0")/.." || exit 1
 
 secs=${1:-20}
-ags=$(realpath "${2:-build/fs/agentstate}")
+# A binary given is taken from where the script was started.
+ags=$(realpath "${2:-$(dirname "$0")/../build/fs/agentstate}")
 [ -x "$ags" ] || {
 	echo "stress-mount: no binary at $ags; build first (meson setup build && ninja -C build)" >&2
 	exit 2
 }
 
-dir=$(mktemp -d "${TMPDIR:-/tmp}/agentstate-stress.XXXXXX")
+dir=$(mktemp -d "${TMPDIR:-/tmp}/agentstate-stress.XXXXXX") || exit 1
 mnt=$dir/mnt mnt2=$dir/mnt2
 mkdir -p "$mnt" "$mnt2"
 export AGENTSTATE_STORE=$dir/store.db
@@ -59,6 +59,8 @@ here, there = f"{top}/mnt/c", f"{top}/mnt2/c"
 OBJECTS = 40
 pad = "x" * 3000
 stop = False
+# What succeeded, by kind: a run where one kind never did proves nothing.
+done = {"write": 0, "save": 0, "read": 0, "put": 0, "rename": 0, "restore": 0}
 
 
 def body(tag):
@@ -82,6 +84,7 @@ def writer(k):
                 os.rename(f"{here}/tmp{k}", path)
             if i % 13 == 0:
                 os.truncate(path, len(body(f"w{k}-{i}")))
+            done["save" if i % 7 == 0 else "write"] += 1
         except OSError:
             pass
         i += 1
@@ -92,6 +95,7 @@ def reader():
         try:
             with open(f"{here}/o{random.randrange(OBJECTS)}.json") as f:
                 f.read()
+            done["read"] += 1
         except OSError:
             pass
 
@@ -100,8 +104,10 @@ def cli():
     i = 0
     while not stop:
         n = random.randrange(OBJECTS)
-        subprocess.run([ags, "put", "c", f"o{n}"], input=body(f"cli{i}").encode(),
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        r = subprocess.run([ags, "put", "c", f"o{n}"],
+                           input=body(f"cli{i}").encode(),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        done["put"] += r.returncode == 0
         i += 1
         time.sleep(0.01)
 
@@ -113,6 +119,7 @@ def renamer():
             os.rename(f"{there}/o{n}.json", f"{there}/p{n}.json")
             time.sleep(0.005)
             os.rename(f"{there}/p{n}.json", f"{there}/o{n}.json")
+            done["rename"] += 1
         except OSError:
             pass
 
@@ -124,8 +131,9 @@ def restorer():
         copy = f"{top}/backup{j % 2}.db"
         subprocess.run([ags, "backup", copy], stdout=subprocess.DEVNULL)
         time.sleep(0.3)
-        subprocess.run([ags, "restore", "--force", copy],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        r = subprocess.run([ags, "restore", "--force", copy],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        done["restore"] += r.returncode == 0
         j += 1
 
 
@@ -137,10 +145,12 @@ threads = ([threading.Thread(target=writer, args=(k,)) for k in range(2)]
            + [threading.Thread(target=f) for f in (cli, renamer, restorer)])
 for t in threads:
     t.start()
-time.sleep(secs)
-stop = True
-for t in threads:
-    t.join()
+try:
+    time.sleep(secs)
+finally:  # a Ctrl-C too: the threads end and the mounts come down
+    stop = True
+    for t in threads:
+        t.join()
 time.sleep(1.5)  # past the watcher's poll: the last changes have shown
 
 bad = hidden = 0
@@ -151,21 +161,26 @@ for n in range(OBJECTS):
                 shown = f.read()
         except FileNotFoundError:
             shown = None
-        if shown is None and os.path.exists(f"{here}/{name}.json~"):
+        r = subprocess.run([ags, "get", "c", name], capture_output=True, text=True)
+        stored = r.stdout if r.returncode == 0 else None
+        if (shown is None and stored is not None
+                and os.path.exists(f"{here}/{name}.json~")):
             # An editor's save refused: another writer's half-written
             # bytes were in the file when it was renamed away, so the
             # rename back was EINVAL and the object stays hidden.
             hidden += 1
             continue
-        r = subprocess.run([ags, "get", "c", name], capture_output=True, text=True)
-        stored = r.stdout if r.returncode == 0 else None
         if shown != stored:
             bad += 1
             print(f"MISMATCH {name}: mount "
                   f"{shown[:40] if shown is not None else None!r}, store "
                   f"{stored[:40] if stored is not None else None!r}")
 print(f"mismatches: {bad}; hidden by a refused save: {hidden}")
-sys.exit(1 if bad else 0)
+print("succeeded: " + ", ".join(f"{v} {k}" for k, v in done.items()))
+never = [k for k, v in done.items() if not v]
+if never:
+    print("never succeeded: " + ", ".join(never))
+sys.exit(1 if bad or never else 0)
 PY
 rc=$?
 
