@@ -526,12 +526,28 @@ static int not_a_store(ags_store *s, int r)
 			  s->path.buf, sqlite3_errmsg(s->db));
 }
 
+#define SETUP_RETRY_MS 10
+
+/* A new connection's statements before the schema: the first one finds a
+ * file that is no database, or another program's. */
+static int setup(ags_store *s, const struct ags_options *o, const char *what,
+		 const char *synchronous)
+{
+	int r = check_ours(s, what);
+
+	if (r == 0 && !o->read_only)
+		r = exec_script(s, sql_connection_setup, what);
+	if (r == 0)
+		r = exec_script(s, synchronous, what);
+	return r;
+}
+
 static int connect(ags_store *s, const struct ags_options *o)
 {
 	int flags = SQLITE_OPEN_NOMUTEX;
 	struct sbuf sql = SBUF_INIT, what = SBUF_INIT;
 	bool memory = strcmp(s->path.buf, ":memory:") == 0;
-	int rc, r;
+	int rc, r, waited;
 
 	if (!memory && o->no_create && access(s->path.buf, F_OK) != 0)
 		return store_fail(s, -ENOENT,
@@ -560,13 +576,16 @@ static int connect(ags_store *s, const struct ags_options *o)
 	if (o->manual_checkpoint)
 		sqlite3_wal_autocheckpoint(s->db, MANUAL_CHECKPOINT_FALLBACK);
 	sbuf_addf(&what, "open store %s", s->path.buf);
-	/* The first statement: it finds a file that is no database. */
-	r = check_ours(s, what.buf);
-	if (r == 0 && !o->read_only)
-		r = exec_script(s, sql_connection_setup, what.buf);
-	if (r == 0) {
-		sql_set_synchronous(&sql, o->sync == AGS_SYNC_FULL);
-		r = exec_script(s, sql.buf, what.buf);
+	sql_set_synchronous(&sql, o->sync == AGS_SYNC_FULL);
+	/* A store being created by another process: SQLite answers BUSY at
+	 * once, without its busy handler, to a connection that would wait on
+	 * the one switching the new file to WAL. Nothing is written before the
+	 * setup ends, so it is tried again, within the busy timeout. */
+	for (waited = 0;; waited += SETUP_RETRY_MS) {
+		r = setup(s, o, what.buf, sql.buf);
+		if (r != -EBUSY || waited >= s->busy_ms)
+			break;
+		sqlite3_sleep(SETUP_RETRY_MS);
 	}
 	if (r == 0)
 		r = migrate(s);
