@@ -15,9 +15,9 @@
 # Writers race each other on purpose, so refusals (half-written JSON) and
 # closes that fail because another process replaced the object are logged;
 # they are not errors, nor is an object left hidden because the rename back
-# of a save was refused (its `~` file holds it, as design.md says). What
-# must hold afterwards: every other file of the mount reads as the store's
-# body (or both say it does not exist), both daemons exit 0, and a
+# of a save was refused (its `~` file holds it: the editor rule). What
+# must hold afterwards: every other file of both mounts reads as the
+# store's body (or both say it does not exist), both daemons exit 0, and a
 # ThreadSanitizer build reports nothing. The binary defaults
 # to build/fs/agentstate; give build-tsan/fs/agentstate to look for races.
 set -uo pipefail
@@ -153,28 +153,36 @@ finally:  # a Ctrl-C too: the threads end and the mounts come down
         t.join()
 time.sleep(1.5)  # past the watcher's poll: the last changes have shown
 
+def show(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+
+
+def cut(text):
+    return text[:40] if text is not None else None
+
+
 bad = hidden = 0
 for n in range(OBJECTS):
     for name in (f"o{n}", f"p{n}"):
-        try:
-            with open(f"{here}/{name}.json") as f:
-                shown = f.read()
-        except FileNotFoundError:
-            shown = None
         r = subprocess.run([ags, "get", "c", name], capture_output=True, text=True)
         stored = r.stdout if r.returncode == 0 else None
-        if (shown is None and stored is not None
-                and os.path.exists(f"{here}/{name}.json~")):
-            # An editor's save refused: another writer's half-written
-            # bytes were in the file when it was renamed away, so the
-            # rename back was EINVAL and the object stays hidden.
-            hidden += 1
-            continue
-        if shown != stored:
-            bad += 1
-            print(f"MISMATCH {name}: mount "
-                  f"{shown[:40] if shown is not None else None!r}, store "
-                  f"{stored[:40] if stored is not None else None!r}")
+        for side, d in (("mount", here), ("second mount", there)):
+            shown = show(f"{d}/{name}.json")
+            if (d == here and shown is None and stored is not None
+                    and os.path.exists(f"{d}/{name}.json~")):
+                # An editor's save refused: another writer's half-written
+                # bytes were in the file when it was renamed away, so the
+                # rename back was EINVAL and the object stays hidden.
+                hidden += 1
+                continue
+            if shown != stored:
+                bad += 1
+                print(f"MISMATCH {name}: {side} {cut(shown)!r}, "
+                      f"store {cut(stored)!r}")
 print(f"mismatches: {bad}; hidden by a refused save: {hidden}")
 print("succeeded: " + ", ".join(f"{v} {k}" for k, v in done.items()))
 never = [k for k, v in done.items() if not v]
