@@ -385,6 +385,12 @@ static void poll_once(struct mount *m, ags_store *s, int64_t last)
 		}
 		if (r == 0 && cs.last_seq > m->seen_seq)
 			m->seen_seq = cs.last_seq;
+		else if (r == 0)
+			/* No row past the last seen, yet @last was above it: a
+			 * forced restore sent the log back since @last was
+			 * read. The next poll finds it so; asking again here
+			 * would spin, and the unmount would wait for it. */
+			r = -EAGAIN;
 		changes_release(&cs);
 	} while (r == 0 && m->seen_seq < last);
 }
