@@ -194,11 +194,25 @@ rc=$?
 
 status=0
 [ "$rc" = 0 ] || status=1
-fusermount3 -u "$mnt"
-wait "$pid1"
+# unmount DIR PID: unmount and give the daemon's exit code; one that has
+# not exited 30 s after its unmount hangs: killed, and 124.
+unmount() {
+	fusermount3 -u "$1"
+	for _ in $(seq 300); do
+		kill -0 "$2" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$2" 2>/dev/null; then
+		echo "stress-mount: the daemon of $1 hangs 30 s after its unmount" >&2
+		kill -9 "$2"
+		wait "$2"
+		return 124
+	fi
+	wait "$2"
+}
+unmount "$mnt" "$pid1"
 rc1=$?
-fusermount3 -u "$mnt2"
-wait "$pid2"
+unmount "$mnt2" "$pid2"
 rc2=$?
 echo "daemons exited $rc1 and $rc2"
 [ "$rc1" = 0 ] && [ "$rc2" = 0 ] || status=1
