@@ -430,21 +430,20 @@ static int exec_script(ags_store *s, const char *sql, const char *what)
 	return rc == SQLITE_OK ? 0 : store_sql_fail(s, rc, what);
 }
 
-/* The one integer a statement run outside any prepared set returns. */
+/* store_step_int() of a statement outside the prepared set, run once:
+ * those read while the store is opened, before the set can be used. */
 static int query_int(ags_store *s, const char *sql, const char *what, int *out)
 {
 	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	int64_t v = 0;
+	int r = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
 
-	if (rc != SQLITE_OK)
-		return store_sql_fail(s, rc, what);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int(st, 0);
+	if (r != SQLITE_OK)
+		return store_sql_fail(s, r, what);
+	r = store_step_int(s, st, what, &v);
 	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
-		return store_sql_fail(s, rc, what);
-	return 0;
+	*out = (int)v;
+	return r;
 }
 
 static int user_version(ags_store *s, int *out)

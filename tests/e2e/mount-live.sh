@@ -62,7 +62,7 @@ within1s "a collection rename shows in the other within 1 s" \
 # then writes and closes before the watcher has followed the rename: the
 # write lands in the renamed object, as it would on any filesystem.
 echo '{"v": 1}' >"$MNT/c/open.json"
-python3 - "$MNT/c" "$MNT2/c" <<'PY' >"$TMP/follow.out" 2>&1
+"$PY" - "$MNT/c" "$MNT2/c" <<'PY' >"$TMP/follow.out" 2>&1
 import os, sys
 here, there = sys.argv[1], sys.argv[2]
 # Written before the rename: the close commits to the new name.
@@ -90,7 +90,7 @@ within1s "the first mount shows the object under its new name" \
 # Removed by the other mount while open here: the close says so (ESTALE),
 # nothing is stored, the log says why.
 echo '{"v": 1}' >"$MNT/c/gone.json"
-python3 - "$MNT/c" "$MNT2/c" <<'PY' >"$TMP/gone.out" 2>&1
+"$PY" - "$MNT/c" "$MNT2/c" <<'PY' >"$TMP/gone.out" 2>&1
 import errno, os, sys
 here, there = sys.argv[1], sys.argv[2]
 fd = os.open(f"{here}/gone.json", os.O_RDWR)
