@@ -342,6 +342,36 @@ static void drop_everything(struct mount *m)
 	free(inos);
 }
 
+/* The store was replaced (a forced restore), or its schema changed: the
+ * rows of its log say nothing about what was read before, and their
+ * sequence numbers may be those of rows already seen, or noted as ours.
+ * Start over from @last, the end of the log as it is now, read after
+ * @epoch: every change up to it was made before everything read from the
+ * store is dropped here, and every later one has a sequence past it. The
+ * kernel's names and attributes expire on their own. */
+static void start_over(struct mount *m, int64_t epoch, int64_t last)
+{
+	if (last < m->seen_seq)
+		mount_log(m, LOG_WARNING,
+			  "the store was replaced under the mount (audit "
+			  "sequence %lld, was %lld); cached names and "
+			  "attributes refresh within %g s",
+			  (long long)last, (long long)m->seen_seq,
+			  MOUNT_TIMEOUT);
+	else
+		mount_log(m, LOG_NOTICE,
+			  "the store's schema version changed (a restore, an "
+			  "index made or dropped, or a vacuum); bodies read "
+			  "before are read again, cached names and "
+			  "attributes refresh within %g s",
+			  MOUNT_TIMEOUT);
+	m->seen_epoch = epoch;
+	m->seen_seq = last;
+	m->ckpt_seq = 0;
+	own_rows_forget(m);
+	drop_everything(m);
+}
+
 /* Act on the rows up to @last, the log's newest. */
 static void poll_once(struct mount *m, ags_store *s, int64_t last)
 {
@@ -352,22 +382,6 @@ static void poll_once(struct mount *m, ags_store *s, int64_t last)
 
 	if (last == m->seen_seq)
 		return;
-	if (last < m->seen_seq) {
-		/* The log went back: a forced restore replaced the store.
-		 * Its rows say nothing about what we cached; the kernel's
-		 * entries expire on their own. */
-		mount_log(m, LOG_WARNING,
-			  "the store was replaced under the mount (audit "
-			  "sequence %lld, was %lld); cached names and "
-			  "attributes refresh within %g s",
-			  (long long)last, (long long)m->seen_seq,
-			  MOUNT_TIMEOUT);
-		m->seen_seq = last;
-		m->ckpt_seq = 0;
-		own_rows_forget(m);
-		drop_everything(m);
-		return;
-	}
 	do {
 		memset(&cs, 0, sizeof(cs));
 		cs.m = m;
@@ -407,20 +421,6 @@ static void watch_done(struct mount *m)
 		mount_end_loop(m);
 }
 
-/* A restore may leave the log at the very sequence the watcher saw last,
- * so the log cannot be trusted to tell: when the store's epoch moves,
- * every body kept from it goes. (Making or dropping an index, or a VACUUM,
- * moves it too: a needless drop, and a rare one.) */
-static void epoch_check(struct mount *m, ags_store *s)
-{
-	int64_t epoch;
-
-	if (ags_store_epoch(s, &epoch) < 0 || epoch == m->seen_epoch)
-		return;
-	m->seen_epoch = epoch;
-	drop_everything(m);
-}
-
 /* The writer leaves checkpoints to this thread: once a poll finds new
  * rows, the WAL is copied back into the database file as far as readers
  * allow, so it stays small without a commit ever waiting for that. */
@@ -433,11 +433,33 @@ static void checkpoint(struct mount *m, ags_store *s, int64_t last)
 	m->ckpt_seq = last;
 }
 
+/* One look at the store. A restore is told by the store's epoch: the
+ * restored log may end below the last row seen, at it, or past it, so the
+ * log alone cannot tell. (Making or dropping an index, or a VACUUM, moves
+ * the epoch too: a needless drop, and a rare one.)
+ *
+ * The epoch is read first. Were the log's end read first, a restore
+ * between the two reads would start over from the old log's end, past
+ * rows the restored log has yet to reach. This way such a restore is
+ * seen at the next poll, and rows of its log listed meanwhile only drop
+ * what they name. */
+static void poll(struct mount *m, ags_store *s)
+{
+	int64_t epoch, last;
+
+	if (ags_store_epoch(s, &epoch) < 0 || ags_audit_last_seq(s, &last) < 0)
+		return;
+	if (epoch != m->seen_epoch || last < m->seen_seq)
+		start_over(m, epoch, last);
+	else
+		poll_once(m, s, last);
+	checkpoint(m, s, last);
+}
+
 static void *watch_main(void *arg)
 {
 	struct mount *m = arg;
 	struct timespec until;
-	int64_t last;
 	ags_store *s = mount_store(m);
 
 	while (!stopping(m)) {
@@ -454,10 +476,8 @@ static void *watch_main(void *arg)
 			break;
 		if (!s) {
 			s = mount_store(m);
-		} else if (ags_audit_last_seq(s, &last) == 0) {
-			epoch_check(m, s);
-			poll_once(m, s, last);
-			checkpoint(m, s, last);
+		} else {
+			poll(m, s);
 		}
 	}
 	watch_done(m);
