@@ -368,7 +368,11 @@ static void start_over(struct mount *m, int64_t epoch, int64_t last)
 	m->seen_epoch = epoch;
 	m->seen_seq = last;
 	m->ckpt_seq = 0;
+	/* A change of ours holds ns exclusively from its commit to its note:
+	 * with ns, none made in the old log can be noted after this. */
+	pthread_rwlock_wrlock(&m->ns);
 	own_rows_forget(m);
+	pthread_rwlock_unlock(&m->ns);
 	drop_everything(m);
 }
 
