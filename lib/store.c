@@ -244,8 +244,8 @@ int ags_store_commit(ags_store *s)
 				  "cannot commit: no batch is open");
 	s->batch = BATCH_NONE;
 	if (was == BATCH_BROKEN)
-		return batch_broken(s, "commit the batch");
-	return store_txn_end(s, 0, "commit the batch");
+		return batch_broken(s, "commit the changes");
+	return store_txn_end(s, 0, "commit the changes");
 }
 
 int ags_store_rollback(ags_store *s)

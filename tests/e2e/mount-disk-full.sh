@@ -52,6 +52,8 @@ like "$err" 'No space left on device' "a write through the mount fails at close:
 like "$(cat "$MOUNT_LOG")" \
 	"cannot store c/big\.json: .*$full; kept in memory to retry" \
 	"the daemon log says why, and that the bytes wait in memory"
+unlike "$(cat "$MOUNT_LOG")" 'batch' \
+	"in words of the mount, not of the library's batches"
 is "$(state)" "$before" "the store still holds nothing of it"
 free_disk
 unmount_store
