@@ -62,6 +62,25 @@ static int content_fill(struct mount *m, struct node *n, const char *body,
 	return r;
 }
 
+/* Whether @n is the object its number now names, @coll/@id. Only a node
+ * known before a restore can fail this: the restored store may have given
+ * its number to another object. Found so once, it is trusted again. Lock
+ * held. */
+static bool same_object(struct node *n, const char *coll, const char *id)
+{
+	struct sbuf own = SBUF_INIT;
+	bool same;
+
+	if (!n->before_restore)
+		return true;
+	same = n->parent && strcmp(n->parent->name, coll) == 0 &&
+	       node_object_id(n, &own) == 0 && strcmp(own.buf, id) == 0;
+	sbuf_release(&own);
+	if (same)
+		n->before_restore = false;
+	return same;
+}
+
 /* content_load(), reading through @borrow ? mount_reader() : the thread's
  * own handle. A read (@borrow) takes the body the lookup that found the
  * object kept, if still current; a write reads the store, whose body is
@@ -121,6 +140,8 @@ static int load(struct mount *m, struct node *n, bool borrow)
 		 * have given the node the other object meanwhile. */
 		if (n->number != number)
 			r = -EAGAIN;
+		else if (!same_object(n, obj.collection, obj.id))
+			r = -ESTALE; /* gone with the restore */
 		else
 			r = content_fill(m, n, obj.body, obj.body_len,
 					 obj.attr.mtime_ns,
@@ -314,7 +335,7 @@ static bool wants_commit(struct node *n)
 	if (!c->loaded || !c->dirty || !c->written)
 		return false;
 	if (n->kind == NODE_OBJECT)
-		return !n->gone;
+		return !n->gone || n->lost_in_restore;
 	/* A new file under an object's name; other temporary files are
 	 * never stored. */
 	return n->kind == NODE_TEMP && n->linked &&
@@ -373,16 +394,25 @@ static int commit_object(struct mount *m, ags_store *s, struct node *n,
 	struct sbuf coll = SBUF_INIT, id = SBUF_INIT;
 	struct put_result made;
 	struct ags_object cur;
+	bool restored;
 	int tries, r = -EBUSY;
 
 	for (tries = 0; tries < COMMIT_TRIES; tries++) {
 		r = ags_object_get_by_number(s, sn->number, false, &cur);
+		pthread_mutex_lock(&m->lock);
+		restored = n->before_restore;
+		if (r == 0 && !same_object(n, cur.collection, cur.id))
+			r = -ENOENT; /* its number is another object's now */
+		pthread_mutex_unlock(&m->lock);
 		if (r == -ENOENT) {
 			mount_log(m, LOG_WARNING,
-				  "cannot store %s/%s: another process removed "
-				  "it while it was open here; what was written "
-				  "to this file is not stored",
-				  sn->coll.buf, sn->fname.buf);
+				  "cannot store %s/%s: %s while it was open "
+				  "here; what was written to this file is not "
+				  "stored",
+				  sn->coll.buf, sn->fname.buf,
+				  restored ? "the store was restored without "
+					     "it"
+					   : "another process removed it");
 			pthread_mutex_lock(&m->lock);
 			node_set_gone(m, n);
 			pthread_mutex_unlock(&m->lock);

@@ -499,12 +499,27 @@ struct node *node_of_collection(struct mount *m, const char *name,
 			  &m->nodes.root, name);
 }
 
+bool node_check_restored(struct mount *m, struct node *n, struct node *parent,
+			 const char *name)
+{
+	if (!n->before_restore)
+		return true;
+	if (n->parent == parent && strcmp(n->name, name) == 0) {
+		n->before_restore = false;
+		return true;
+	}
+	n->lost_in_restore = true;
+	node_set_gone(m, n);
+	return false;
+}
+
 struct node *node_of_object(struct mount *m, struct node *parent,
 			    const char *name, int64_t number)
 {
 	struct node *n = node_by_number(m, number);
 
-	if (n && n->kind == NODE_OBJECT) {
+	if (n && n->kind == NODE_OBJECT &&
+	    node_check_restored(m, n, parent, name)) {
 		/* Moved by another process since we last saw it. */
 		if ((n->parent != parent || strcmp(n->name, name) != 0) &&
 		    node_rename(m, n, parent, name) < 0)

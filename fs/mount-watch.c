@@ -268,9 +268,10 @@ static uint64_t follow_object(struct mount *m, ags_store *s, uint64_t dir,
 	n = node_by_number(m, obj.number);
 	if (n && n->kind == NODE_OBJECT) {
 		d = dir ? node_find(m, dir) : NULL;
-		if (d && (n->parent != d || strcmp(n->name, fname) != 0))
-			node_rename(m, n, d, fname);
 		ino = n->ino;
+		if (d && node_check_restored(m, n, d, fname) &&
+		    (n->parent != d || strcmp(n->name, fname) != 0))
+			node_rename(m, n, d, fname);
 	} else if (!n && !node_find(m, (uint64_t)obj.number)) {
 		/* A node let go while idle: the kernel may still cache the
 		 * inode, whose id is the number. */
@@ -342,6 +343,13 @@ static void drop_everything(struct mount *m)
 	free(inos);
 }
 
+static void mark_before_restore(void *ctx, struct node *n)
+{
+	(void)ctx;
+	if (n->kind == NODE_OBJECT)
+		n->before_restore = true;
+}
+
 /* The store was replaced (a forced restore), or its schema changed: the
  * rows of its log say nothing about what was read before, and their
  * sequence numbers may be those of rows already seen, or noted as ours.
@@ -372,6 +380,9 @@ static void start_over(struct mount *m, int64_t epoch, int64_t last)
 	 * with ns, none made in the old log can be noted after this. */
 	pthread_rwlock_wrlock(&m->ns);
 	own_rows_forget(m);
+	pthread_mutex_lock(&m->lock);
+	nodes_each(m, mark_before_restore, NULL);
+	pthread_mutex_unlock(&m->lock);
 	pthread_rwlock_unlock(&m->ns);
 	drop_everything(m);
 }

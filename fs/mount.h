@@ -195,6 +195,15 @@ struct node {
 	unsigned writers;    /* of those, opened for writing */
 	bool linked;	     /* TEMP: named in its directory */
 	bool gone;	     /* OBJECT/COLLECTION: removed or replaced */
+	/* OBJECT: known before a restore replaced the store under the mount,
+	 * where its number may now be another object's: until its name is
+	 * found with that number, its bytes are neither read nor stored by
+	 * number alone (mount-buffer.c). */
+	bool before_restore;
+	/* and found another object's number since: gone, but a commit of
+	 * what its open files wrote fails (ESTALE) rather than vanish as
+	 * an unlinked file's would. */
+	bool lost_in_restore;
 	struct content content;
 	struct mattr attr; /* TEMP: all of it; OBJECT: the explicit ones */
 	struct stat last;  /* last attributes answered, for a gone node */
@@ -481,6 +490,12 @@ void nodes_each(struct mount *m, void (*cb)(void *ctx, struct node *n),
  * (appended to the buffers). @return 0, or -EINVAL when the name is not
  * an object file name. */
 int node_object_id(const struct node *n, struct sbuf *id);
+/* Is @n, found by its number, still that object, now named @parent/@name?
+ * Always, unless @n was known before a restore: then only under the same
+ * name (the restore may have given its number to another object), and
+ * otherwise @n is gone and may be freed. Lock held. */
+bool node_check_restored(struct mount *m, struct node *n, struct node *parent,
+			 const char *name);
 
 /* ---- mount-buffer.c: contents of regular files ------------------------- */
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # A forced restore under the mount, followed by changes of other processes.
-# The restored audit log may end past the last row the mount had seen, and
-# its new rows then reuse sequence numbers the mount has seen or noted as
-# its own commits: after a restore the mount must go by the store as it is,
-# never skip a change because of a number the old log had.
+# The restored store may reuse numbers the mount knew: sequence numbers of
+# the audit log (the restored log may end past the last row the mount had
+# seen) and object numbers. After a restore the mount must go by the store
+# as it is: never skip a change because of a number the old log had, never
+# store a file's bytes into another object that took its number.
 . "$(dirname "$0")/mount-lib.sh"
 
 X=$MNT/c/x.json
@@ -42,11 +43,72 @@ for round in 1 2 3; do
 	ok "round $round: the name the restore removed goes within 2 s" \
 		eventually 2000 '[ ! -e "$MNT/c/w.json" ]'
 done
+
+# ---- files open across a restore
+# Objects created after a backup lose their numbers when it is restored,
+# and the next objects created take them again. A file open across the
+# restore must not store its bytes into the object that took its number.
+number_of() {
+	"$PY" -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+print(db.execute("SELECT oid FROM objects WHERE id = ?", (sys.argv[2],)).fetchone()[0])' \
+		"$AGENTSTATE_STORE" "$1"
+}
+# hold_written FILE FIFO: write into FILE and keep it open until a line
+# comes on FIFO, then close it; prints "closed" or the close's errno name.
+hold_written() {
+	"$PY" -c '
+import errno, os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_TRUNC)
+os.write(fd, b"{\"written\": true}\n")
+open(sys.argv[2]).read()
+try:
+    os.close(fd)
+    print("closed")
+except OSError as e:
+    print(errno.errorcode[e.errno])' "$1" "$2"
+}
+"$AGS" backup "$TMP/before-a.db" >/dev/null
+for a in a1 a2; do
+	echo '{"a": 1}' >"$MNT/c/$a.json"
+	mkfifo "$TMP/$a.go"
+	hold_written "$MNT/c/$a.json" "$TMP/$a.go" >"$TMP/$a.out" &
+	eval "${a}_pid=\$!"
+done
+n1=$(number_of a1) n2=$(number_of a2)
+sleep 0.3 # both have written
+"$AGS" restore --force "$TMP/before-a.db" >/dev/null
+sleep 0.6 # the mount sees the restore
+echo '{"b": 1}' | "$AGS" put c b1 >/dev/null
+echo '{"b": 2}' | "$AGS" put c b2 >/dev/null
+is "$(number_of b1) $(number_of b2)" "$n1 $n2" \
+	"b1 and b2 take the numbers a1 and a2 had before the restore"
+# a1 closes before the mount has seen b1 created, a2 after.
+echo >"$TMP/a1.go"
+wait "$a1_pid"
+sleep 0.6
+ls "$MNT/c" >/dev/null
+echo >"$TMP/a2.go"
+wait "$a2_pid"
+is "$(cat "$TMP/a1.out") $(cat "$TMP/a2.out")" "ESTALE ESTALE" \
+	"the close of each file open across the restore fails: ESTALE"
+is "$("$AGS" get c b1) $("$AGS" get c b2)" '{"b": 1} {"b": 2}' \
+	"the objects that took their numbers keep their bodies"
+is "$(cat "$MNT/c/b1.json") $(cat "$MNT/c/b2.json")" '{"b": 1} {"b": 2}' \
+	"and the mount shows them"
+eventually 2000 '[ "$(ls "$MNT/c" | grep -c "^a")" = 0 ]'
+is "$(ls "$MNT/c" | grep -c '^a')" 0 "a1 and a2 are gone from the mount"
+for a in a1 a2; do
+	like "$(cat "$MOUNT_LOG")" \
+		"cannot store c/$a\\.json: the store was restored without it" \
+		"the daemon logs why $a was not stored"
+done
+
 unmount_store
 is "$mount_rc" 0 "the daemon exits 0"
 # One line a restore: "replaced" when its log went back, "schema version
 # changed" when it did not.
 restores=$(grep -c 'store was replaced\|schema version changed' "$MOUNT_LOG")
-ok "the daemon logs each of the 6 restores ($restores lines)" \
-	eval '[ "$restores" -ge 6 ]'
+ok "the daemon logs each of the 7 restores ($restores lines)" \
+	eval '[ "$restores" -ge 7 ]'
 done_testing
