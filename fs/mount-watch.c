@@ -14,7 +14,9 @@
  * its request. While the loop answers, that wait ends; once the loop has
  * stopped it never would, and neither would the join of this thread. So no
  * notice is sent once the loop is ending, and a signal ends the loop only
- * after this thread has stopped sending (see mount.c). */
+ * after this thread has stopped sending (see mount.c). Notices are sent
+ * under notify_lock, which the end takes before /dev/fuse is closed: none
+ * is written into a descriptor closed, or reused, meanwhile. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -211,9 +213,11 @@ static bool may_notify(struct mount *m)
 
 static void notes_send(struct mount *m, struct notes *nt)
 {
-	bool send = may_notify(m);
+	bool send;
 	int i;
 
+	pthread_mutex_lock(&m->notify_lock);
+	send = may_notify(m);
 	for (i = 0; i < 2; i++) {
 		if (send && nt->dir[i])
 			fuse_lowlevel_notify_inval_entry(m->se, nt->dir[i],
@@ -227,6 +231,21 @@ static void notes_send(struct mount *m, struct notes *nt)
 		fuse_lowlevel_notify_inval_inode(m->se, nt->of_number, 0, 0);
 	if (send && nt->attrs_of)
 		fuse_lowlevel_notify_inval_inode(m->se, nt->attrs_of, -1, 0);
+	pthread_mutex_unlock(&m->notify_lock);
+}
+
+/* Called once m->ending is set: wait until no notice is being sent, so
+ * that none is once /dev/fuse is closed. A notice the kernel holds up (it
+ * waits for a process that waits for an answer the loop no longer gives)
+ * is freed by the unmount itself: past a while, go on without. */
+void watch_quiesce(struct mount *m)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 2;
+	if (pthread_mutex_timedlock(&m->notify_lock, &until) == 0)
+		pthread_mutex_unlock(&m->notify_lock);
 }
 
 /* Drop the clean bytes of the node of object @number, which another
@@ -338,8 +357,10 @@ static void drop_everything(struct mount *m)
 	pthread_mutex_lock(&m->lock);
 	n = kept_drop_all(m, &inos);
 	pthread_mutex_unlock(&m->lock);
+	pthread_mutex_lock(&m->notify_lock);
 	for (i = 0; i < n && may_notify(m); i++)
 		fuse_lowlevel_notify_inval_inode(m->se, inos[i], 0, 0);
+	pthread_mutex_unlock(&m->notify_lock);
 	free(inos);
 }
 

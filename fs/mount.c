@@ -370,6 +370,7 @@ static int state_init(struct mount *m)
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_mutex_init(&m->writer_lent, NULL);
 	pthread_mutex_init(&m->own.lock, NULL);
+	pthread_mutex_init(&m->notify_lock, NULL);
 	comm_files_init(&m->comm);
 	recent_init(&m->recent);
 	atomic_store(&m->signalled, 0);
@@ -398,6 +399,7 @@ static void state_release(struct mount *m)
 	nodes_release(m);
 	sem_destroy(&m->watch_wake);
 	pthread_mutex_destroy(&m->own.lock);
+	pthread_mutex_destroy(&m->notify_lock);
 	comm_files_release(&m->comm);
 	recent_release(&m->recent);
 	pthread_mutex_destroy(&m->writer_lent);
@@ -457,12 +459,14 @@ int mount_run(struct mount *m, int argc, char **argv)
 			  m->backup.dir);
 	r = fuse_session_loop_mt(m->se, &cfg);
 	/* In this order: no notice is sent any more, since nobody answers
-	 * the requests one may wait for (mount-watch.c); the indexer stops;
+	 * the requests one may wait for, and none is being sent once
+	 * /dev/fuse closes (mount-watch.c); the indexer stops;
 	 * pending buffers are committed, whatever the watcher is doing; the
 	 * mountpoint goes and /dev/fuse is closed; only then is the watcher
 	 * joined, which by now waits for nothing. A backup being written is
 	 * finished first: it reads the store only. */
 	atomic_store(&m->ending, true);
+	watch_quiesce(m);
 	mount_backup_stop(&m->backup);
 	audit_index_stop(m);
 	commit_pending(m);

@@ -341,6 +341,7 @@ struct mount {
 	pthread_t loop_thread; /* runs the FUSE loop; woken to end it */
 	atomic_int signalled;  /* SIGTERM, SIGINT or SIGHUP received */
 	atomic_bool ending;    /* the loop answers no more: send no notice */
+	pthread_mutex_t notify_lock; /* held while the watcher sends notices */
 	/* the watcher */
 	pthread_t watch_thread;
 	bool watching;		/* started, not yet joined */
@@ -641,6 +642,7 @@ void recent_forget_all(struct recent *r);
 /** Note the rows of the writer's last commit as our own. ns held
  * exclusively. */
 void watch_own_commit(struct mount *m);
+void watch_quiesce(struct mount *m);
 /** Start polling the audit log for changes made by other processes. */
 int watch_start(struct mount *m);
 /** Stop and join the watcher. Call it only once the loop answers no more
