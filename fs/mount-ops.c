@@ -784,8 +784,12 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			pthread_mutex_unlock(&m->lock);
 		}
 		/* Pages stay cached across opens: the watcher drops them
-		 * when another process changes the object. */
-		fi->keep_cache = 1;
+		 * when another process changes the object, and the first
+		 * open after a restore drops what was read before it. */
+		pthread_mutex_lock(&m->lock);
+		fi->keep_cache = n->pages_restores == m->restores;
+		n->pages_restores = m->restores;
+		pthread_mutex_unlock(&m->lock);
 		break;
 	default:
 		r = -EISDIR;

@@ -403,6 +403,7 @@ static void start_over(struct mount *m, int64_t epoch, int64_t last)
 	own_rows_forget(m);
 	pthread_mutex_lock(&m->lock);
 	nodes_each(m, mark_before_restore, NULL);
+	m->restores++;
 	pthread_mutex_unlock(&m->lock);
 	pthread_rwlock_unlock(&m->ns);
 	drop_everything(m);

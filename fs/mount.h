@@ -204,6 +204,11 @@ struct node {
 	 * what its open files wrote fails (ESTALE) rather than vanish as
 	 * an unlinked file's would. */
 	bool lost_in_restore;
+	/* OBJECT: m->restores when an open last let the kernel keep its
+	 * pages. The kernel may hold pages of any object it read before a
+	 * restore, known to the daemon now or not (a node let go while idle):
+	 * each object's first open after a restore has them dropped. */
+	unsigned pages_restores;
 	struct content content;
 	struct mattr attr; /* TEMP: all of it; OBJECT: the explicit ones */
 	struct stat last;  /* last attributes answered, for a gone node */
@@ -350,6 +355,7 @@ struct mount {
 	sem_t watch_wake;   /* posted by watch_stop() and the signal handler */
 	int64_t seen_seq;   /* audit rows acted on up to here */
 	int64_t seen_epoch; /* ags_store_epoch() as last read */
+	unsigned restores;  /* restores seen (under lock): see pages_restores */
 	int64_t ckpt_seq;   /* the WAL was checkpointed with rows up to here */
 	struct own_rows own;
 	struct comm_files comm;	    /* actor_from_req() */

@@ -44,6 +44,32 @@ for round in 1 2 3; do
 		eventually 2000 '[ ! -e "$MNT/c/w.json" ]'
 done
 
+# ---- the kernel's pages of bodies read just after a restore
+# Until the watcher sees a restore (within its poll) the daemon serves the
+# bodies it had, and the kernel, finding an object's attributes changed,
+# caches them under the restored attributes: nothing would tell it later
+# that they are stale. The first open after the restore is seen drops them.
+# Whether a read lands in that window is up to the watcher's poll: rounds
+# go on until one did (about every other round does).
+hits=0
+for round in 1 2 3 4 5 6; do
+	Y=$MNT/c/r$round.json
+	echo '{"n": 1}' | "$AGS" put c "r$round" >/dev/null
+	"$AGS" backup "$TMP/r$round.db" >/dev/null
+	echo '{"n": 7}' >"$Y"
+	cat "$Y" >/dev/null
+	sleep 1.1 # the kernel's attributes expire: the next open asks
+	"$AGS" restore --force "$TMP/r$round.db" >/dev/null
+	exec 3<"$Y"
+	early=$(cat <&3)
+	sleep 0.6 # the watcher sees the restore while the file is open
+	exec 3<&-
+	ok "round $round: r$round shows its restored body within 2 s" \
+		eventually 2000 "[ \"\$(cat \"\$Y\")\" = '{\"n\": 1}' ]"
+	[ "$early" = '{"n": 7}' ] && hits=$((hits + 1)) && break
+done
+diag "a read landed between a restore and its sight in $hits of $round rounds"
+
 # ---- files open across a restore
 # Objects created after a backup lose their numbers when it is restored,
 # and the next objects created take them again. A file open across the
@@ -109,6 +135,6 @@ is "$mount_rc" 0 "the daemon exits 0"
 # One line a restore: "replaced" when its log went back, "schema version
 # changed" when it did not.
 restores=$(grep -c 'store was replaced\|schema version changed' "$MOUNT_LOG")
-ok "the daemon logs each of the 7 restores ($restores lines)" \
-	eval '[ "$restores" -ge 7 ]'
+ok "the daemon logs each restore ($restores lines)" \
+	eval '[ "$restores" -ge $((7 + round)) ]'
 done_testing
