@@ -383,6 +383,35 @@ static void content_reset(struct mount *m, struct node *n, uint64_t gen)
 	n->content.gen++;
 }
 
+/* Give @sn the names its object @n has in the store now, found by its
+ * number: another process may have renamed it since this file's names were
+ * taken, and the audit names objects as the store does. Left as they were
+ * if it is gone, or if its number may be another object's (a restore). */
+static void name_as_stored(struct mount *m, ags_store *s, struct node *n,
+			   struct snapshot *sn)
+{
+	struct sbuf coll = SBUF_INIT, id = SBUF_INIT;
+	struct ags_object cur;
+	bool restored;
+
+	pthread_mutex_lock(&m->lock);
+	restored = n->before_restore;
+	pthread_mutex_unlock(&m->lock);
+	if (restored ||
+	    ags_object_get_by_number(s, sn->number, false, &cur) < 0)
+		return;
+	if (sbuf_adds(&coll, cur.collection) == 0 &&
+	    sbuf_adds(&id, cur.id) == 0) {
+		sbuf_release(&sn->coll);
+		sbuf_release(&sn->id);
+		sn->coll = coll;
+		sn->id = id;
+		return;
+	}
+	sbuf_release(&coll);
+	sbuf_release(&id);
+}
+
 /* Store an existing object's new body, compare-and-set against the version
  * read just before, so that another process's change in between is never
  * overwritten unseen. The object is found by number: an open file is its
@@ -543,6 +572,8 @@ int content_commit(struct mount *m, struct node *n, bool *ret_inval)
 		first = n->content.refused_gen != sn.gen;
 		n->content.refused_gen = sn.gen;
 		pthread_mutex_unlock(&m->lock);
+		if (first && sn.kind == NODE_OBJECT)
+			name_as_stored(m, s, n, &sn);
 		if (first)
 			refusal_record(
 				m, s, &sn.writer,

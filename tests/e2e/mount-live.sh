@@ -87,6 +87,27 @@ is "$("$AGS" history c again | wc -l)" 5 \
 within1s "the first mount shows the object under its new name" \
 	'[ "$(cat "$MNT/c/again.json")" = "{\"v\": 3}" ] && [ ! -e "$MNT/c/moved.json" ]'
 
+# Refused (invalid JSON) after the other mount renamed it: the audit row
+# names the object as the store does.
+echo '{"v": 1}' >"$MNT/c/bad.json"
+"$PY" - "$MNT/c" "$MNT2/c" <<'PY' >"$TMP/refused.out" 2>&1
+import errno, os, sys
+here, there = sys.argv[1], sys.argv[2]
+fd = os.open(f"{here}/bad.json", os.O_WRONLY | os.O_TRUNC)
+os.write(fd, b'{"v": ')
+os.rename(f"{there}/bad.json", f"{there}/renamed.json")
+try:
+    os.close(fd)
+    print("closed")
+except OSError as e:
+    print(errno.errorcode[e.errno])
+PY
+is "$(cat "$TMP/refused.out")" EINVAL \
+	"invalid JSON in a file renamed by another process is refused: EINVAL"
+is "$("$AGS" log | jq -c 'select(.error) | [.op, .collection, .id]' | tail -n 1)" \
+	'["update","c","renamed"]' "the refusal is audited under the object's new name"
+is "$("$AGS" get c renamed)" '{"v": 1}' "which keeps its body"
+
 # Removed by the other mount while open here: the close says so (ESTALE),
 # nothing is stored, the log says why.
 echo '{"v": 1}' >"$MNT/c/gone.json"
