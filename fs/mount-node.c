@@ -489,7 +489,8 @@ struct node *node_of_collection(struct mount *m, const char *name,
 {
 	struct node *n = node_by_number(m, number);
 
-	if (n && n->kind == NODE_COLLECTION) {
+	if (n && n->kind == NODE_COLLECTION &&
+	    node_check_restored(m, n, &m->nodes.root, name)) {
 		if (strcmp(n->name, name) != 0 &&
 		    node_rename(m, n, &m->nodes.root, name) < 0)
 			return NULL;

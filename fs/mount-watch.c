@@ -178,7 +178,8 @@ static uint64_t collection_ino(struct mount *m, ags_store *s, const char *name)
 		return 0;
 	pthread_mutex_lock(&m->lock);
 	n = node_by_number(m, c.number);
-	if (n && n->kind == NODE_COLLECTION) {
+	if (n && n->kind == NODE_COLLECTION &&
+	    node_check_restored(m, n, &m->nodes.root, name)) {
 		/* Renamed by another process: follow it. */
 		if (strcmp(n->name, name) != 0)
 			node_rename(m, n, &m->nodes.root, name);
@@ -367,7 +368,7 @@ static void drop_everything(struct mount *m)
 static void mark_before_restore(void *ctx, struct node *n)
 {
 	(void)ctx;
-	if (n->kind == NODE_OBJECT)
+	if (n->kind == NODE_OBJECT || n->kind == NODE_COLLECTION)
 		n->before_restore = true;
 }
 

@@ -195,10 +195,10 @@ struct node {
 	unsigned writers;    /* of those, opened for writing */
 	bool linked;	     /* TEMP: named in its directory */
 	bool gone;	     /* OBJECT/COLLECTION: removed or replaced */
-	/* OBJECT: known before a restore replaced the store under the mount,
-	 * where its number may now be another object's: until its name is
-	 * found with that number, its bytes are neither read nor stored by
-	 * number alone (mount-buffer.c). */
+	/* OBJECT/COLLECTION: known before a restore replaced the store under
+	 * the mount, where its number may now be another's: until its name
+	 * is found with that number, it is not followed to another name, nor
+	 * are its bytes read or stored by number alone (mount-buffer.c). */
 	bool before_restore;
 	/* and found another object's number since: gone, but a commit of
 	 * what its open files wrote fails (ESTALE) rather than vanish as
@@ -497,10 +497,10 @@ void nodes_each(struct mount *m, void (*cb)(void *ctx, struct node *n),
  * (appended to the buffers). @return 0, or -EINVAL when the name is not
  * an object file name. */
 int node_object_id(const struct node *n, struct sbuf *id);
-/* Is @n, found by its number, still that object, now named @parent/@name?
- * Always, unless @n was known before a restore: then only under the same
- * name (the restore may have given its number to another object), and
- * otherwise @n is gone and may be freed. Lock held. */
+/* Is @n, found by its number, still that object or collection, now named
+ * @parent/@name? Always, unless @n was known before a restore: then only
+ * under the same name (the restore may have given its number to another),
+ * and otherwise @n is gone and may be freed. Lock held. */
 bool node_check_restored(struct mount *m, struct node *n, struct node *parent,
 			 const char *name);
 

@@ -130,6 +130,40 @@ for a in a1 a2; do
 		"the daemon logs why $a was not stored"
 done
 
+# A collection made after a backup loses its number to the next collection
+# made after the restore: a process whose working directory is the old one
+# must not find itself in the new one.
+cid_of() {
+	"$PY" -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+print(db.execute("SELECT cid FROM collections WHERE name = ?", (sys.argv[2],)).fetchone()[0])' \
+		"$AGENTSTATE_STORE" "$1"
+}
+"$AGS" backup "$TMP/before-d1.db" >/dev/null
+mkdir "$MNT/d1"
+k=$(cid_of d1)
+mkfifo "$TMP/d1.go"
+(
+	cd "$MNT/d1" || exit
+	read -r _ <"$TMP/d1.go"
+	echo '{"q": 1}' >q.json && echo stored || echo refused
+) >"$TMP/d1.out" 2>/dev/null &
+d1_pid=$!
+"$AGS" restore --force "$TMP/before-d1.db" >/dev/null
+sleep 0.6 # the mount sees the restore
+"$AGS" mkcol d2 >/dev/null
+is "$(cid_of d2)" "$k" "d2 takes the number d1 had before the restore"
+sleep 0.6 # the mount sees d2 made
+echo >"$TMP/d1.go"
+wait "$d1_pid"
+is "$(cat "$TMP/d1.out")" refused \
+	"a file made in d1, a working directory across the restore, is refused"
+fails 1 'no such object' "and nothing lands in d2" "$AGS" get d2 q
+ok "the mount shows d2 and no d1 within 2 s" \
+	eventually 2000 '[ -d "$MNT/d2" ] && [ ! -e "$MNT/d1" ]'
+echo '{"q": 2}' >"$MNT/d2/q.json"
+is "$("$AGS" get d2 q)" '{"q": 2}' "d2 takes files"
+
 unmount_store
 is "$mount_rc" 0 "the daemon exits 0"
 # One line a restore: "replaced" when its log went back, "schema version
