@@ -56,29 +56,12 @@ static int content_fill(struct mount *m, struct node *n, const char *body,
 		n->content.dirty = false;
 		n->content.written = false;
 		n->content.matches_store = current;
+		if (!current)
+			n->pages_stale = true;
 		n->content.mtime_ns = mtime_ns;
 		n->content.gen++;
 	}
 	return r;
-}
-
-/* Whether @n is the object its number now names, @coll/@id. Only a node
- * known before a restore can fail this: the restored store may have given
- * its number to another object. Found so once, it is trusted again. Lock
- * held. */
-static bool same_object(struct node *n, const char *coll, const char *id)
-{
-	struct sbuf own = SBUF_INIT;
-	bool same;
-
-	if (!n->before_restore)
-		return true;
-	same = n->parent && strcmp(n->parent->name, coll) == 0 &&
-	       node_object_id(n, &own) == 0 && strcmp(own.buf, id) == 0;
-	sbuf_release(&own);
-	if (same)
-		n->before_restore = false;
-	return same;
 }
 
 /* content_load(), reading through @borrow ? mount_reader() : the thread's
@@ -140,8 +123,8 @@ static int load(struct mount *m, struct node *n, bool borrow)
 		 * have given the node the other object meanwhile. */
 		if (n->number != number)
 			r = -EAGAIN;
-		else if (!same_object(n, obj.collection, obj.id))
-			r = -ESTALE; /* gone with the restore */
+		else if (!node_is_born(m, n, obj.ctime_ns))
+			r = -ESTALE; /* a restore gave its number away */
 		else
 			r = content_fill(m, n, obj.body, obj.body_len,
 					 obj.attr.mtime_ns,
@@ -335,7 +318,7 @@ static bool wants_commit(struct node *n)
 	if (!c->loaded || !c->dirty || !c->written)
 		return false;
 	if (n->kind == NODE_OBJECT)
-		return !n->gone || n->lost_in_restore;
+		return !n->gone || n->lost;
 	/* A new file under an object's name; other temporary files are
 	 * never stored. */
 	return n->kind == NODE_TEMP && n->linked &&
@@ -386,19 +369,20 @@ static void content_reset(struct mount *m, struct node *n, uint64_t gen)
 /* Give @sn the names its object @n has in the store now, found by its
  * number: another process may have renamed it since this file's names were
  * taken, and the audit names objects as the store does. Left as they were
- * if it is gone, or if its number may be another object's (a restore). */
+ * if it is gone, or if a restore gave its number to another object. */
 static void name_as_stored(struct mount *m, ags_store *s, struct node *n,
 			   struct snapshot *sn)
 {
 	struct sbuf coll = SBUF_INIT, id = SBUF_INIT;
 	struct ags_object cur;
-	bool restored;
+	bool same;
 
+	if (ags_object_get_by_number(s, sn->number, false, &cur) < 0)
+		return;
 	pthread_mutex_lock(&m->lock);
-	restored = n->before_restore;
+	same = !n->born_ns || n->born_ns == cur.ctime_ns;
 	pthread_mutex_unlock(&m->lock);
-	if (restored ||
-	    ags_object_get_by_number(s, sn->number, false, &cur) < 0)
+	if (!same)
 		return;
 	if (sbuf_adds(&coll, cur.collection) == 0 &&
 	    sbuf_adds(&id, cur.id) == 0) {
@@ -412,6 +396,15 @@ static void name_as_stored(struct mount *m, ags_store *s, struct node *n,
 	sbuf_release(&id);
 }
 
+int64_t object_born_ns(ags_store *s, int64_t number)
+{
+	struct ags_object obj;
+
+	return ags_object_get_by_number(s, number, false, &obj) == 0
+		       ? obj.ctime_ns
+		       : 0;
+}
+
 /* Store an existing object's new body, compare-and-set against the version
  * read just before, so that another process's change in between is never
  * overwritten unseen. The object is found by number: an open file is its
@@ -423,15 +416,15 @@ static int commit_object(struct mount *m, ags_store *s, struct node *n,
 	struct sbuf coll = SBUF_INIT, id = SBUF_INIT;
 	struct put_result made;
 	struct ags_object cur;
-	bool restored;
+	bool lost;
 	int tries, r = -EBUSY;
 
 	for (tries = 0; tries < COMMIT_TRIES; tries++) {
 		r = ags_object_get_by_number(s, sn->number, false, &cur);
 		pthread_mutex_lock(&m->lock);
-		restored = n->before_restore;
-		if (r == 0 && !same_object(n, cur.collection, cur.id))
-			r = -ENOENT; /* its number is another object's now */
+		if (r == 0 && !node_is_born(m, n, cur.ctime_ns))
+			r = -ENOENT; /* a restore gave its number away */
+		lost = n->lost;
 		pthread_mutex_unlock(&m->lock);
 		if (r == -ENOENT) {
 			mount_log(m, LOG_WARNING,
@@ -439,9 +432,8 @@ static int commit_object(struct mount *m, ags_store *s, struct node *n,
 				  "here; what was written to this file is not "
 				  "stored",
 				  sn->coll.buf, sn->fname.buf,
-				  restored ? "the store was restored without "
-					     "it"
-					   : "another process removed it");
+				  lost ? "the store was restored without it"
+				       : "another process removed it");
 			pthread_mutex_lock(&m->lock);
 			node_set_gone(m, n);
 			pthread_mutex_unlock(&m->lock);
@@ -486,6 +478,7 @@ static int commit_new(struct mount *m, ags_store *s, struct node *n,
 {
 	struct put_result made;
 	struct entry *e;
+	int64_t born_ns;
 	int r;
 
 	r = ags_store_begin(s);
@@ -502,6 +495,10 @@ static int commit_new(struct mount *m, ags_store *s, struct node *n,
 		ags_store_rollback(s);
 	if (r < 0)
 		return r;
+	/* A new object was created at the put's time; an update (of an
+	 * object hidden by a rename) keeps the object's. */
+	born_ns = made.version == 1 ? made.attr.mtime_ns
+				    : object_born_ns(s, made.number);
 
 	pthread_mutex_lock(&m->lock);
 	/* The object the rename hid is updated now: its holder becomes a
@@ -511,7 +508,7 @@ static int commit_new(struct mount *m, ags_store *s, struct node *n,
 		node_drop_hold(m, e->holder);
 	if (n->kind == NODE_TEMP && n->linked)
 		r = node_temp_to_object(m, n, n->parent, sn->fname.buf,
-					made.number);
+					made.number, born_ns);
 	pthread_mutex_unlock(&m->lock);
 	return r;
 }

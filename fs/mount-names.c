@@ -149,7 +149,8 @@ static int create_file(struct mount *m, const struct actor *a, struct node *dir,
 			r = -EEXIST;
 		} else if (r == 0) {
 			pthread_mutex_lock(&m->lock);
-			n = node_of_object(m, dir, name, obj.number);
+			n = node_of_object(m, dir, name, obj.number,
+					   obj.ctime_ns);
 			if (n)
 				node_ref(n);
 			pthread_mutex_unlock(&m->lock);
@@ -370,7 +371,7 @@ static int make_collection(struct mount *m, const struct actor *a,
 	if (r < 0)
 		return store_failed(m, s, r);
 	pthread_mutex_lock(&m->lock);
-	n = node_of_collection(m, c.name, c.number);
+	n = node_of_collection(m, c.name, c.number, c.ctime_ns);
 	if (n)
 		node_ref(n);
 	pthread_mutex_unlock(&m->lock);
@@ -664,6 +665,7 @@ struct side {
 	struct node *holder;  /* holds a hidden object of that name */
 	bool stored;	      /* a visible stored object has that name */
 	int64_t number;	      /* its number */
+	int64_t born_ns;      /* creation time */
 	struct ags_attr attr; /* and attributes */
 };
 
@@ -690,6 +692,7 @@ static int side_resolve(struct mount *m, ags_store *s, struct side *sd)
 	if (r == 0) {
 		sd->stored = true;
 		sd->number = obj.number;
+		sd->born_ns = obj.ctime_ns;
 		sd->attr = obj.attr;
 	}
 	return r == -ENOENT ? 0 : r;
@@ -758,7 +761,8 @@ static int hide_object(struct mount *m, ags_store *s, struct side *src,
 			return r;
 	}
 	pthread_mutex_lock(&m->lock);
-	n = node_of_known_object(m, src->dir, src->name, src->number);
+	n = node_of_known_object(m, src->dir, src->name, src->number,
+				 src->born_ns);
 	if (n) {
 		node_ref(n);
 		/* The copy is the object as the store holds it. */
@@ -869,14 +873,16 @@ static bool held_exists(ags_store *s, const struct temp_state *ts)
 /* The temporary file @t is now the object @number under @dst's name, its
  * content what the store holds: bytes just @stored, or the copy of a
  * hidden object, which another process may have changed since. */
-static int temp_becomes(struct mount *m, struct node *t, struct side *dst,
-			int64_t number, uint64_t gen, bool stored)
+static int temp_becomes(struct mount *m, ags_store *s, struct node *t,
+			struct side *dst, int64_t number, uint64_t gen,
+			bool stored)
 {
+	int64_t born_ns = object_born_ns(s, number);
 	int r;
 
 	pthread_mutex_lock(&m->lock);
 	replace_dst(m, dst, t);
-	r = node_temp_to_object(m, t, dst->dir, dst->name, number);
+	r = node_temp_to_object(m, t, dst->dir, dst->name, number, born_ns);
 	if (r == 0 && t->content.gen == gen) {
 		t->content.dirty = false;
 		t->content.written = false;
@@ -920,7 +926,7 @@ static int commit_temp(struct mount *m, ags_store *s, const struct actor *a,
 				goto done;
 			}
 		}
-		r = temp_becomes(m, t, dst, ts.hnumber, ts.gen, false);
+		r = temp_becomes(m, s, t, dst, ts.hnumber, ts.gen, false);
 		goto done;
 	}
 	if (!ts.held && !ts.written && !dst->stored) {
@@ -978,7 +984,7 @@ static int commit_temp(struct mount *m, ags_store *s, const struct actor *a,
 			mount_log(m, LOG_ERR, "%s", why.buf);
 		goto done;
 	}
-	r = temp_becomes(m, t, dst, made.number, ts.gen,
+	r = temp_becomes(m, s, t, dst, made.number, ts.gen,
 			 recent_gen(&m->recent) == gen);
 done:
 	temp_state_release(&ts);
@@ -1023,8 +1029,10 @@ static int exchange(struct mount *m, ags_store *s, struct side *src,
 		pthread_mutex_lock(&m->lock);
 		/* Both, even one let go while idle: the kernel holds both
 		 * ids and now shows each under the other name. */
-		a = node_of_known_object(m, src->dir, src->name, src->number);
-		b = node_of_known_object(m, dst->dir, dst->name, dst->number);
+		a = node_of_known_object(m, src->dir, src->name, src->number,
+					 src->born_ns);
+		b = node_of_known_object(m, dst->dir, dst->name, dst->number,
+					 dst->born_ns);
 		if (a && b) {
 			node_swap_objects(m, a, b);
 			/* The store swapped what it held: were either's bytes

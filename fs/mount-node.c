@@ -484,57 +484,75 @@ static uint64_t ino_for(struct mount *m, int64_t number)
 	return m->nodes.next_ino++;
 }
 
-struct node *node_of_collection(struct mount *m, const char *name,
-				int64_t number)
+bool node_is_born(struct mount *m, struct node *n, int64_t born_ns)
+{
+	if (!n->born_ns || !born_ns || n->born_ns == born_ns) {
+		if (!n->born_ns)
+			n->born_ns = born_ns;
+		return true;
+	}
+	n->lost = true;
+	node_set_gone(m, n);
+	return false;
+}
+
+/* The node found by @number, if it is still the @kind created at @born_ns:
+ * else a restore gave the number away, and the old node is gone. */
+static struct node *node_of_number(struct mount *m, int64_t number,
+				   enum node_kind kind, int64_t born_ns)
 {
 	struct node *n = node_by_number(m, number);
 
-	if (n && n->kind == NODE_COLLECTION &&
-	    node_check_restored(m, n, &m->nodes.root, name)) {
+	if (!n || n->kind != kind || !node_is_born(m, n, born_ns))
+		return NULL;
+	return n;
+}
+
+static struct node *node_born(struct node *n, int64_t born_ns)
+{
+	if (n)
+		n->born_ns = born_ns;
+	return n;
+}
+
+struct node *node_of_collection(struct mount *m, const char *name,
+				int64_t number, int64_t born_ns)
+{
+	struct node *n = node_of_number(m, number, NODE_COLLECTION, born_ns);
+
+	if (n) {
 		if (strcmp(n->name, name) != 0 &&
 		    node_rename(m, n, &m->nodes.root, name) < 0)
 			return NULL;
 		return n;
 	}
-	return node_alloc(m, ino_for(m, number), number, NODE_COLLECTION,
-			  &m->nodes.root, name);
-}
-
-bool node_check_restored(struct mount *m, struct node *n, struct node *parent,
-			 const char *name)
-{
-	if (!n->before_restore)
-		return true;
-	if (n->parent == parent && strcmp(n->name, name) == 0) {
-		n->before_restore = false;
-		return true;
-	}
-	n->lost_in_restore = true;
-	node_set_gone(m, n);
-	return false;
+	return node_born(node_alloc(m, ino_for(m, number), number,
+				    NODE_COLLECTION, &m->nodes.root, name),
+			 born_ns);
 }
 
 struct node *node_of_object(struct mount *m, struct node *parent,
-			    const char *name, int64_t number)
+			    const char *name, int64_t number, int64_t born_ns)
 {
-	struct node *n = node_by_number(m, number);
+	struct node *n = node_of_number(m, number, NODE_OBJECT, born_ns);
 
-	if (n && n->kind == NODE_OBJECT &&
-	    node_check_restored(m, n, parent, name)) {
+	if (n) {
 		/* Moved by another process since we last saw it. */
 		if ((n->parent != parent || strcmp(n->name, name) != 0) &&
 		    node_rename(m, n, parent, name) < 0)
 			return NULL;
 		return n;
 	}
-	return node_alloc(m, ino_for(m, number), number, NODE_OBJECT, parent,
-			  name);
+	return node_born(node_alloc(m, ino_for(m, number), number, NODE_OBJECT,
+				    parent, name),
+			 born_ns);
 }
 
 struct node *node_of_known_object(struct mount *m, struct node *parent,
-				  const char *name, int64_t number)
+				  const char *name, int64_t number,
+				  int64_t born_ns)
 {
-	struct node *n = node_of_object(m, parent, name, number);
+	struct node *n = node_of_object(m, parent, name, number, born_ns);
 
 	/* Made again after it was let go while idle: the kernel's count was
 	 * lost with it, and one is enough to keep the node until the
@@ -628,7 +646,7 @@ void node_unlink_temp(struct mount *m, struct node *n)
 }
 
 int node_temp_to_object(struct mount *m, struct node *n, struct node *dir,
-			const char *name, int64_t number)
+			const char *name, int64_t number, int64_t born_ns)
 {
 	struct node *old = node_by_number(m, number);
 	int r;
@@ -637,13 +655,20 @@ int node_temp_to_object(struct mount *m, struct node *n, struct node *dir,
 	r = node_rename(m, n, dir, name);
 	if (r < 0)
 		return r;
-	if (old && old != n)
+	if (old && old != n) {
+		/* The object this file replaced; or one whose number a restore
+		 * gave to this one, whose open files must not think it
+		 * stored. */
+		if (born_ns && old->born_ns && old->born_ns != born_ns)
+			old->lost = true;
 		node_set_gone(m, old);
+	}
 	unlink_entry(m, n);
 	n->linked = false;
 	hold_free(m, n);
 	n->kind = NODE_OBJECT;
 	n->number = number;
+	n->born_ns = born_ns;
 	n->gone = false;
 	/* Leaving the pool always succeeds; from now on the store's limit
 	 * bounds the buffer, as any object's. */
@@ -661,15 +686,17 @@ void node_drop_hold(struct mount *m, struct node *n)
 void node_swap_objects(struct mount *m, struct node *a, struct node *b)
 {
 	struct node *parent = a->parent;
-	int64_t number = a->number;
+	int64_t number = a->number, born_ns = a->born_ns;
 	char *name = a->name;
 
 	num_remove(&m->nodes, a);
 	num_remove(&m->nodes, b);
 	a->number = b->number;
+	a->born_ns = b->born_ns;
 	a->name = b->name;
 	a->parent = b->parent;
 	b->number = number;
+	b->born_ns = born_ns;
 	b->name = name;
 	b->parent = parent;
 	num_insert(&m->nodes, a);

@@ -259,7 +259,8 @@ static int lookup_in(struct mount *m, struct node *dir, const char *name,
 		if (r == 0) {
 			fill_collection(st, &col);
 			pthread_mutex_lock(&m->lock);
-			n = node_of_collection(m, col.name, col.number);
+			n = node_of_collection(m, col.name, col.number,
+					       col.ctime_ns);
 			if (n) {
 				node_ref(n);
 				n->last = *st;
@@ -308,7 +309,8 @@ static int lookup_in(struct mount *m, struct node *dir, const char *name,
 		if (r == 0) {
 			recent_keep(&m->recent, gen, &obj);
 			pthread_mutex_lock(&m->lock);
-			n = node_of_object(m, dir, name, obj.number);
+			n = node_of_object(m, dir, name, obj.number,
+					   obj.ctime_ns);
 			if (n) {
 				node_ref(n);
 				fill_object(st, n, &obj);
@@ -752,6 +754,31 @@ static void handle_close(struct mount *m, struct handle *h)
 	free(h);
 }
 
+/* Whether the kernel may keep its pages of object or temporary file @n
+ * for an open (its handle made). Pages stay cached across opens: the
+ * watcher drops them when another process changes the object. Not so
+ * when the kernel may hold bytes older than the store: read before a
+ * restore, or served from a buffer that may be older; whatever it keeps
+ * of those goes at the first open whose bytes are the store's. */
+static bool pages_keep(struct mount *m, struct node *n)
+{
+	bool keep, fresh;
+
+	if (n->kind != NODE_OBJECT && n->kind != NODE_TEMP)
+		return false;
+	pthread_mutex_lock(&m->lock);
+	keep = n->pages_restores == m->restores && !n->pages_stale;
+	/* A temporary file's bytes are only ever the daemon's. */
+	fresh = n->kind == NODE_TEMP || !n->content.loaded ||
+		n->content.matches_store || n->content.dirty;
+	if (fresh) {
+		n->pages_restores = m->restores;
+		n->pages_stale = false;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return keep;
+}
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct mount *m = mount_of(req);
@@ -783,13 +810,6 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			r = content_truncate(m, n, 0);
 			pthread_mutex_unlock(&m->lock);
 		}
-		/* Pages stay cached across opens: the watcher drops them
-		 * when another process changes the object, and the first
-		 * open after a restore drops what was read before it. */
-		pthread_mutex_lock(&m->lock);
-		fi->keep_cache = n->pages_restores == m->restores;
-		n->pages_restores = m->restores;
-		pthread_mutex_unlock(&m->lock);
 		break;
 	default:
 		r = -EISDIR;
@@ -797,6 +817,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	h = r == 0 ? handle_new(m, n, fi->flags) : NULL;
 	if (r == 0 && !h)
 		r = -ENOMEM;
+	if (r == 0)
+		fi->keep_cache = pages_keep(m, n);
 	if (r < 0) {
 		fuse_reply_err(req, -r);
 	} else {
@@ -1076,7 +1098,7 @@ static int emit_collection(void *ctx, const struct ags_collection *c)
 	fill_collection(&st, c);
 	pthread_mutex_lock(&f->m->lock);
 	if (f->plus && f->skip == 0)
-		n = node_of_collection(f->m, c->name, c->number);
+		n = node_of_collection(f->m, c->name, c->number, c->ctime_ns);
 	added = emit(f, c->name, &st, n);
 	pthread_mutex_unlock(&f->m->lock);
 	if (!added)
@@ -1116,7 +1138,8 @@ static int emit_object(void *ctx, const struct ags_object *o)
 	 * object is not listed at all. */
 	if (!entry_find(f->m, dir, f->name.buf)) {
 		if (f->plus && f->skip == 0)
-			n = node_of_object(f->m, dir, f->name.buf, o->number);
+			n = node_of_object(f->m, dir, f->name.buf, o->number,
+					   o->ctime_ns);
 		if (n) {
 			fill_object(&st, n, o);
 		} else {

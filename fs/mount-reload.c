@@ -3,7 +3,9 @@
  * since (mount-node.c), but the kernel keeps its inode and may ask about it
  * later: a stat after the attribute timeout, an open of a cached entry.
  * Such a node's id is the object's store number, and numbers are never
- * reused, so the object is found again wherever it is now, or is gone. */
+ * reused (short of a forced restore, where the object's creation time tells
+ * it from another given the same number), so the object is found again
+ * wherever it is now, or is gone. */
 #include <errno.h>
 #include <string.h>
 
@@ -41,13 +43,18 @@ static struct node *reload(struct mount *m, ags_store *s, int64_t number)
 	/* Made meanwhile by a lookup in another thread? */
 	n = node_find(m, (uint64_t)number);
 	if (!n) {
-		dir = node_of_collection(m, col.name, col.number);
+		dir = node_of_collection(m, col.name, col.number, col.ctime_ns);
+		/* Held: making the object's node may let a node go that was
+		 * the last to hold the collection's. */
+		if (dir)
+			node_ref(dir);
 		/* An object hidden behind a temporary file (vim's rename to
 		 * x.json~) is that file's now: the kernel's old id is stale. */
 		if (dir && !entry_find(m, dir, fname.buf))
-			n = node_of_known_object(m, dir, fname.buf, number);
+			n = node_of_known_object(m, dir, fname.buf, number,
+						 obj.ctime_ns);
 		if (dir)
-			node_maybe_free(m, dir);
+			node_unref(m, dir);
 	}
 	if (n)
 		node_ref(n);

@@ -16,7 +16,9 @@
  * notice is sent once the loop is ending, and a signal ends the loop only
  * after this thread has stopped sending (see mount.c). Notices are sent
  * under notify_lock, which the end takes before /dev/fuse is closed: none
- * is written into a descriptor closed, or reused, meanwhile. */
+ * is written into a descriptor closed, or reused, meanwhile, unless one
+ * notice was held up in the kernel for 2 s (then the unmount frees it, and
+ * the rest see the end coming). */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -178,8 +180,7 @@ static uint64_t collection_ino(struct mount *m, ags_store *s, const char *name)
 		return 0;
 	pthread_mutex_lock(&m->lock);
 	n = node_by_number(m, c.number);
-	if (n && n->kind == NODE_COLLECTION &&
-	    node_check_restored(m, n, &m->nodes.root, name)) {
+	if (n && n->kind == NODE_COLLECTION && node_is_born(m, n, c.ctime_ns)) {
 		/* Renamed by another process: follow it. */
 		if (strcmp(n->name, name) != 0)
 			node_rename(m, n, &m->nodes.root, name);
@@ -214,23 +215,23 @@ static bool may_notify(struct mount *m)
 
 static void notes_send(struct mount *m, struct notes *nt)
 {
-	bool send;
 	int i;
 
+	/* may_notify() before each: the end may have given up waiting for
+	 * this lock while one notice was held up. */
 	pthread_mutex_lock(&m->notify_lock);
-	send = may_notify(m);
 	for (i = 0; i < 2; i++) {
-		if (send && nt->dir[i])
+		if (nt->dir[i] && may_notify(m))
 			fuse_lowlevel_notify_inval_entry(m->se, nt->dir[i],
 							 nt->name[i].buf,
 							 nt->name[i].len);
 		sbuf_release(&nt->name[i]);
 	}
-	if (send && nt->ino)
+	if (nt->ino && may_notify(m))
 		fuse_lowlevel_notify_inval_inode(m->se, nt->ino, 0, 0);
-	if (send && nt->of_number && nt->of_number != nt->ino)
+	if (nt->of_number && nt->of_number != nt->ino && may_notify(m))
 		fuse_lowlevel_notify_inval_inode(m->se, nt->of_number, 0, 0);
-	if (send && nt->attrs_of)
+	if (nt->attrs_of && may_notify(m))
 		fuse_lowlevel_notify_inval_inode(m->se, nt->attrs_of, -1, 0);
 	pthread_mutex_unlock(&m->notify_lock);
 }
@@ -289,7 +290,9 @@ static uint64_t follow_object(struct mount *m, ags_store *s, uint64_t dir,
 	if (n && n->kind == NODE_OBJECT) {
 		d = dir ? node_find(m, dir) : NULL;
 		ino = n->ino;
-		if (d && node_check_restored(m, n, d, fname) &&
+		/* Unless a restore gave the number to another object: then
+		 * the node is gone, and the object gets its own. */
+		if (node_is_born(m, n, obj.ctime_ns) && d &&
 		    (n->parent != d || strcmp(n->name, fname) != 0))
 			node_rename(m, n, d, fname);
 	} else if (!n && !node_find(m, (uint64_t)obj.number)) {
@@ -365,20 +368,15 @@ static void drop_everything(struct mount *m)
 	free(inos);
 }
 
-static void mark_before_restore(void *ctx, struct node *n)
-{
-	(void)ctx;
-	if (n->kind == NODE_OBJECT || n->kind == NODE_COLLECTION)
-		n->before_restore = true;
-}
-
 /* The store was replaced (a forced restore), or its schema changed: the
- * rows of its log say nothing about what was read before, and their
+ * rows of a restored log say nothing about what was read before, and their
  * sequence numbers may be those of rows already seen, or noted as ours.
  * Start over from @last, the end of the log as it is now, read after
  * @epoch: every change up to it was made before everything read from the
- * store is dropped here, and every later one has a sequence past it. The
- * kernel's names and attributes expire on their own. */
+ * store is dropped here (kept bodies now, the kernel's pages of each
+ * object at its next open), and every later one has a sequence past it.
+ * Files open across it keep what they read. The kernel's names and
+ * attributes expire on their own. */
 static void start_over(struct mount *m, int64_t epoch, int64_t last)
 {
 	if (last < m->seen_seq)
@@ -391,8 +389,8 @@ static void start_over(struct mount *m, int64_t epoch, int64_t last)
 	else
 		mount_log(m, LOG_NOTICE,
 			  "the store's schema version changed (a restore, an "
-			  "index made or dropped, or a vacuum); bodies read "
-			  "before are read again, cached names and "
+			  "index made or dropped, or a vacuum); bodies are "
+			  "read again at their next open, cached names and "
 			  "attributes refresh within %g s",
 			  MOUNT_TIMEOUT);
 	m->seen_epoch = epoch;
@@ -403,7 +401,6 @@ static void start_over(struct mount *m, int64_t epoch, int64_t last)
 	pthread_rwlock_wrlock(&m->ns);
 	own_rows_forget(m);
 	pthread_mutex_lock(&m->lock);
-	nodes_each(m, mark_before_restore, NULL);
 	m->restores++;
 	pthread_mutex_unlock(&m->lock);
 	pthread_rwlock_unlock(&m->ns);
@@ -474,7 +471,9 @@ static void checkpoint(struct mount *m, ags_store *s, int64_t last)
 /* One look at the store. A restore is told by the store's epoch: the
  * restored log may end below the last row seen, at it, or past it, so the
  * log alone cannot tell. (Making or dropping an index, or a VACUUM, moves
- * the epoch too: a needless drop, and a rare one.)
+ * the epoch too: a needless drop, and a rare one.) Rows past the last seen
+ * are acted on first, as ever: after an index was made they are other
+ * processes' changes, and after a restore they drop only what they name.
  *
  * The epoch is read first. Were the log's end read first, a restore
  * between the two reads would start over from the old log's end, past
@@ -487,10 +486,10 @@ static void poll(struct mount *m, ags_store *s)
 
 	if (ags_store_epoch(s, &epoch) < 0 || ags_audit_last_seq(s, &last) < 0)
 		return;
+	if (last > m->seen_seq)
+		poll_once(m, s, last);
 	if (epoch != m->seen_epoch || last < m->seen_seq)
 		start_over(m, epoch, last);
-	else
-		poll_once(m, s, last);
 	checkpoint(m, s, last);
 }
 

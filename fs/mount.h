@@ -19,9 +19,12 @@
  * - writer_lent (mutex): taken (trylock) with ns held shared, by the one
  *   reader the writer's store handle is lent to (mount_reader()).
  * - lock (mutex): the node table, the overlay and every content buffer. It is
- *   never held across a store call, and no lock at all is held while calling
- *   fuse_lowlevel_notify_*, which can wait for the kernel's inode locks while
- *   a worker needs ours to finish the request holding them.
+ *   never held across a store call, and none of the locks above is held
+ *   while calling fuse_lowlevel_notify_*, which can wait for the kernel's
+ *   inode locks while a worker needs ours to finish the request holding
+ *   them.
+ * - notify_lock (mutex): held by the watcher while it sends notices; only
+ *   the end of the mount waits for it, and for 2 s at most (mount-watch.c).
  */
 #ifndef AGS_MOUNT_H
 #define AGS_MOUNT_H
@@ -195,20 +198,23 @@ struct node {
 	unsigned writers;    /* of those, opened for writing */
 	bool linked;	     /* TEMP: named in its directory */
 	bool gone;	     /* OBJECT/COLLECTION: removed or replaced */
-	/* OBJECT/COLLECTION: known before a restore replaced the store under
-	 * the mount, where its number may now be another's: until its name
-	 * is found with that number, it is not followed to another name, nor
-	 * are its bytes read or stored by number alone (mount-buffer.c). */
-	bool before_restore;
-	/* and found another object's number since: gone, but a commit of
-	 * what its open files wrote fails (ESTALE) rather than vanish as
-	 * an unlinked file's would. */
-	bool lost_in_restore;
+	/* OBJECT/COLLECTION: when the store created it (0: not known yet).
+	 * With the number it tells which one this is: a forced restore gives
+	 * numbers out again, never creation times (mount-node.c). */
+	int64_t born_ns;
+	/* OBJECT: gone because its number was found on another object: what
+	 * its open files wrote fails (ESTALE) rather than vanish as an
+	 * unlinked file's would. */
+	bool lost;
 	/* OBJECT: m->restores when an open last let the kernel keep its
 	 * pages. The kernel may hold pages of any object it read before a
 	 * restore, known to the daemon now or not (a node let go while idle):
 	 * each object's first open after a restore has them dropped. */
 	unsigned pages_restores;
+	/* and true once it served bytes that may be older than the store
+	 * (read while another process changed them): the next open whose
+	 * bytes are the store's has the kernel drop them. */
+	bool pages_stale;
 	struct content content;
 	struct mattr attr; /* TEMP: all of it; OBJECT: the explicit ones */
 	struct stat last;  /* last attributes answered, for a gone node */
@@ -441,14 +447,15 @@ void nodes_trim(struct mount *m);
  * @name in @parent (a moved object's node is renamed). @return NULL on
  * allocation failure. */
 struct node *node_of_collection(struct mount *m, const char *name,
-				int64_t number);
+				int64_t number, int64_t born_ns);
 struct node *node_of_object(struct mount *m, struct node *parent,
-			    const char *name, int64_t number);
+			    const char *name, int64_t number, int64_t born_ns);
 /** node_of_object() for an object the kernel is known to hold (it asked
  * about its node id, or named it in a rename): a node made again counts
  * one kernel reference, so it is not freed before the kernel forgets it. */
 struct node *node_of_known_object(struct mount *m, struct node *parent,
-				  const char *name, int64_t number);
+				  const char *name, int64_t number,
+				  int64_t born_ns);
 /** A new temporary file named @name in @dir. */
 struct node *node_new_temp(struct mount *m, struct node *dir, const char *name);
 
@@ -460,10 +467,11 @@ int node_rename(struct mount *m, struct node *n, struct node *dir,
 void node_set_gone(struct mount *m, struct node *n);
 /** A temporary file is no longer named (unlink, or replaced by rename). */
 void node_unlink_temp(struct mount *m, struct node *n);
-/** A temporary file became the object @number named @name in @dir (its
+/** A temporary file became the object @number (created at @born_ns, 0 if
+ * not known: then taken at its next check) named @name in @dir (its
  * content committed, or a held object renamed back). Releases its hold. */
 int node_temp_to_object(struct mount *m, struct node *n, struct node *dir,
-			const char *name, int64_t number);
+			const char *name, int64_t number, int64_t born_ns);
 /** Let go of what a temporary file holds: the hidden object shows again
  * (or stays removed, when the removal was committed). */
 void node_drop_hold(struct mount *m, struct node *n);
@@ -497,12 +505,11 @@ void nodes_each(struct mount *m, void (*cb)(void *ctx, struct node *n),
  * (appended to the buffers). @return 0, or -EINVAL when the name is not
  * an object file name. */
 int node_object_id(const struct node *n, struct sbuf *id);
-/* Is @n, found by its number, still that object or collection, now named
- * @parent/@name? Always, unless @n was known before a restore: then only
- * under the same name (the restore may have given its number to another),
- * and otherwise @n is gone and may be freed. Lock held. */
-bool node_check_restored(struct mount *m, struct node *n, struct node *parent,
-			 const char *name);
+/* Is @n, found by its number, the object or collection created at
+ * @born_ns? If not, a restore gave its number to another: @n is gone
+ * (lost) and may be freed. A node whose creation time is not known yet
+ * takes @born_ns. Lock held. */
+bool node_is_born(struct mount *m, struct node *n, int64_t born_ns);
 
 /* ---- mount-buffer.c: contents of regular files ------------------------- */
 
@@ -536,6 +543,8 @@ int content_truncate(struct mount *m, struct node *n, off_t len);
  * (after the locks are released). @return 0 or -errno (EINVAL, EFBIG for
  * refusals; store errors leave the content pending). */
 int content_commit(struct mount *m, struct node *n, bool *ret_inval);
+/** When the store created object @number, or 0 if it cannot tell. */
+int64_t object_born_ns(ags_store *s, int64_t number);
 
 /** Check @len bytes as the body of @coll/@fname; on failure set @why to
  * "cannot store C/F: invalid JSON at line L, column C: ..." and return
