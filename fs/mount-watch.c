@@ -368,6 +368,63 @@ static void drop_everything(struct mount *m)
 	free(inos);
 }
 
+/* The names the kernel may hold of objects and collections, gathered to
+ * be dropped once no lock is held. */
+struct names {
+	uint64_t *dir;
+	char **name;
+	size_t n, alloc;
+};
+
+static void name_gather(void *ctx, struct node *n)
+{
+	struct names *ns = ctx;
+	size_t more;
+	void *grown;
+
+	if ((n->kind != NODE_OBJECT && n->kind != NODE_COLLECTION) ||
+	    !n->nlookup || !n->parent)
+		return;
+	if (ns->n == ns->alloc) {
+		more = ns->alloc ? 2 * ns->alloc : 256;
+		grown = realloc(ns->dir, more * sizeof(*ns->dir));
+		if (!grown)
+			return; /* the kernel's timeouts will do */
+		ns->dir = grown;
+		grown = realloc(ns->name, more * sizeof(*ns->name));
+		if (!grown)
+			return;
+		ns->name = grown;
+		ns->alloc = more;
+	}
+	ns->name[ns->n] = strdup(n->name);
+	if (ns->name[ns->n])
+		ns->dir[ns->n++] = n->parent->ino;
+}
+
+/* After a restore every name the kernel holds may be gone or another's:
+ * have it look each up again now rather than after its timeout. */
+static void drop_names(struct mount *m)
+{
+	struct names ns = { 0 };
+	size_t i;
+
+	pthread_mutex_lock(&m->lock);
+	nodes_each(m, name_gather, &ns);
+	pthread_mutex_unlock(&m->lock);
+	pthread_mutex_lock(&m->notify_lock);
+	for (i = 0; i < ns.n; i++) {
+		if (may_notify(m))
+			fuse_lowlevel_notify_inval_entry(m->se, ns.dir[i],
+							 ns.name[i],
+							 strlen(ns.name[i]));
+		free(ns.name[i]);
+	}
+	pthread_mutex_unlock(&m->notify_lock);
+	free(ns.dir);
+	free(ns.name);
+}
+
 /* The store was replaced (a forced restore), or its schema changed: the
  * rows of a restored log say nothing about what was read before, and their
  * sequence numbers may be those of rows already seen, or noted as ours.
@@ -375,23 +432,23 @@ static void drop_everything(struct mount *m)
  * @epoch: every change up to it was made before everything read from the
  * store is dropped here (kept bodies now, the kernel's pages of each
  * object at its next open), and every later one has a sequence past it.
- * Files open across it keep what they read. The kernel's names and
- * attributes expire on their own. */
+ * Files open across it keep what they read. The kernel's names are
+ * dropped too; its attributes expire on their own. */
 static void start_over(struct mount *m, int64_t epoch, int64_t last)
 {
 	if (last < m->seen_seq)
 		mount_log(m, LOG_WARNING,
 			  "the store was replaced under the mount (audit "
-			  "sequence %lld, was %lld); cached names and "
-			  "attributes refresh within %g s",
+			  "sequence %lld, was %lld); cached attributes "
+			  "refresh within %g s",
 			  (long long)last, (long long)m->seen_seq,
 			  MOUNT_TIMEOUT);
 	else
 		mount_log(m, LOG_NOTICE,
 			  "the store's schema version changed (a restore, an "
 			  "index made or dropped, or a vacuum); bodies are "
-			  "read again at their next open, cached names and "
-			  "attributes refresh within %g s",
+			  "read again at their next open, cached attributes "
+			  "refresh within %g s",
 			  MOUNT_TIMEOUT);
 	m->seen_epoch = epoch;
 	m->seen_seq = last;
@@ -405,6 +462,7 @@ static void start_over(struct mount *m, int64_t epoch, int64_t last)
 	pthread_mutex_unlock(&m->lock);
 	pthread_rwlock_unlock(&m->ns);
 	drop_everything(m);
+	drop_names(m);
 }
 
 /* Act on the rows up to @last, the log's newest. */
