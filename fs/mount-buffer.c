@@ -56,8 +56,8 @@ static int content_fill(struct mount *m, struct node *n, const char *body,
 		n->content.dirty = false;
 		n->content.written = false;
 		n->content.matches_store = current;
-		if (!current)
-			n->pages_stale = true;
+		if (!current) /* served, they may be in the kernel's pages */
+			n->pages_restores = m->restores - 1;
 		n->content.mtime_ns = mtime_ns;
 		n->content.gen++;
 	}

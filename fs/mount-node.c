@@ -449,8 +449,8 @@ void node_forget(struct mount *m, struct node *n, uint64_t nlookup)
 }
 
 static struct node *node_alloc(struct mount *m, uint64_t ino, int64_t number,
-			       enum node_kind kind, struct node *parent,
-			       const char *name)
+			       int64_t born_ns, enum node_kind kind,
+			       struct node *parent, const char *name)
 {
 	struct node *n = calloc(1, sizeof(*n));
 
@@ -463,6 +463,7 @@ static struct node *node_alloc(struct mount *m, uint64_t ino, int64_t number,
 	}
 	n->ino = ino;
 	n->number = number;
+	n->born_ns = born_ns;
 	n->kind = kind;
 	n->parent = parent ? node_ref(parent) : NULL;
 	n->content.data = (struct tmpfile)TMPFILE_INIT;
@@ -508,13 +509,6 @@ static struct node *node_of_number(struct mount *m, int64_t number,
 	return n;
 }
 
-static struct node *node_born(struct node *n, int64_t born_ns)
-{
-	if (n)
-		n->born_ns = born_ns;
-	return n;
-}
-
 struct node *node_of_collection(struct mount *m, const char *name,
 				int64_t number, int64_t born_ns)
 {
@@ -526,9 +520,8 @@ struct node *node_of_collection(struct mount *m, const char *name,
 			return NULL;
 		return n;
 	}
-	return node_born(node_alloc(m, ino_for(m, number), number,
-				    NODE_COLLECTION, &m->nodes.root, name),
-			 born_ns);
+	return node_alloc(m, ino_for(m, number), number, born_ns,
+			  NODE_COLLECTION, &m->nodes.root, name);
 }
 
 struct node *node_of_object(struct mount *m, struct node *parent,
@@ -543,9 +536,8 @@ struct node *node_of_object(struct mount *m, struct node *parent,
 			return NULL;
 		return n;
 	}
-	return node_born(node_alloc(m, ino_for(m, number), number, NODE_OBJECT,
-				    parent, name),
-			 born_ns);
+	return node_alloc(m, ino_for(m, number), number, born_ns, NODE_OBJECT,
+			  parent, name);
 }
 
 struct node *node_of_known_object(struct mount *m, struct node *parent,
@@ -570,7 +562,7 @@ struct node *node_new_temp(struct mount *m, struct node *dir, const char *name)
 
 	if (!e)
 		return NULL;
-	n = node_alloc(m, ino, (int64_t)ino, NODE_TEMP, dir, name);
+	n = node_alloc(m, ino, (int64_t)ino, 0, NODE_TEMP, dir, name);
 	if (!n) {
 		entry_maybe_free(m, e);
 		return NULL;

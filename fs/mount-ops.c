@@ -767,14 +767,12 @@ static bool pages_keep(struct mount *m, struct node *n)
 	if (n->kind != NODE_OBJECT && n->kind != NODE_TEMP)
 		return false;
 	pthread_mutex_lock(&m->lock);
-	keep = n->pages_restores == m->restores && !n->pages_stale;
+	keep = n->pages_restores == m->restores;
 	/* A temporary file's bytes are only ever the daemon's. */
 	fresh = n->kind == NODE_TEMP || !n->content.loaded ||
 		n->content.matches_store || n->content.dirty;
-	if (fresh) {
+	if (fresh)
 		n->pages_restores = m->restores;
-		n->pages_stale = false;
-	}
 	pthread_mutex_unlock(&m->lock);
 	return keep;
 }

@@ -371,35 +371,33 @@ static void drop_everything(struct mount *m)
 /* The names the kernel may hold of objects and collections, gathered to
  * be dropped once no lock is held. */
 struct names {
-	uint64_t *dir;
-	char **name;
+	struct name_of {
+		uint64_t dir;
+		char *name;
+	} * v;
 	size_t n, alloc;
 };
 
 static void name_gather(void *ctx, struct node *n)
 {
 	struct names *ns = ctx;
+	struct name_of *grown;
 	size_t more;
-	void *grown;
 
 	if ((n->kind != NODE_OBJECT && n->kind != NODE_COLLECTION) ||
 	    !n->nlookup || !n->parent)
 		return;
 	if (ns->n == ns->alloc) {
 		more = ns->alloc ? 2 * ns->alloc : 256;
-		grown = realloc(ns->dir, more * sizeof(*ns->dir));
+		grown = realloc(ns->v, more * sizeof(*grown));
 		if (!grown)
 			return; /* the kernel's timeouts will do */
-		ns->dir = grown;
-		grown = realloc(ns->name, more * sizeof(*ns->name));
-		if (!grown)
-			return;
-		ns->name = grown;
+		ns->v = grown;
 		ns->alloc = more;
 	}
-	ns->name[ns->n] = strdup(n->name);
-	if (ns->name[ns->n])
-		ns->dir[ns->n++] = n->parent->ino;
+	ns->v[ns->n].name = strdup(n->name);
+	if (ns->v[ns->n].name)
+		ns->v[ns->n++].dir = n->parent->ino;
 }
 
 /* After a restore every name the kernel holds may be gone or another's:
@@ -415,14 +413,13 @@ static void drop_names(struct mount *m)
 	pthread_mutex_lock(&m->notify_lock);
 	for (i = 0; i < ns.n; i++) {
 		if (may_notify(m))
-			fuse_lowlevel_notify_inval_entry(m->se, ns.dir[i],
-							 ns.name[i],
-							 strlen(ns.name[i]));
-		free(ns.name[i]);
+			fuse_lowlevel_notify_inval_entry(m->se, ns.v[i].dir,
+							 ns.v[i].name,
+							 strlen(ns.v[i].name));
+		free(ns.v[i].name);
 	}
 	pthread_mutex_unlock(&m->notify_lock);
-	free(ns.dir);
-	free(ns.name);
+	free(ns.v);
 }
 
 /* The store was replaced (a forced restore), or its schema changed: the

@@ -206,15 +206,14 @@ struct node {
 	 * its open files wrote fails (ESTALE) rather than vanish as an
 	 * unlinked file's would. */
 	bool lost;
-	/* OBJECT: m->restores when an open last let the kernel keep its
-	 * pages. The kernel may hold pages of any object it read before a
-	 * restore, known to the daemon now or not (a node let go while idle):
-	 * each object's first open after a restore has them dropped. */
+	/* OBJECT: m->restores when the kernel's pages of it were last known
+	 * to be the store's; any other value: they may be older, and the next
+	 * open whose bytes are the store's has the kernel drop them. So each
+	 * object's first open after a restore does (the kernel may hold pages
+	 * of any object it read before, known to the daemon now or not), and
+	 * so does the open after bytes that may be older were served (read
+	 * while another process changed them). */
 	unsigned pages_restores;
-	/* and true once it served bytes that may be older than the store
-	 * (read while another process changed them): the next open whose
-	 * bytes are the store's has the kernel drop them. */
-	bool pages_stale;
 	struct content content;
 	struct mattr attr; /* TEMP: all of it; OBJECT: the explicit ones */
 	struct stat last;  /* last attributes answered, for a gone node */
