@@ -89,20 +89,26 @@ within1s "the first mount shows the object under its new name" \
 
 # Refused (invalid JSON) after the other mount renamed it: the audit row
 # names the object as the store does.
-echo '{"v": 1}' >"$MNT/c/bad.json"
-"$PY" - "$MNT/c" "$MNT2/c" <<'PY' >"$TMP/refused.out" 2>&1
+# write_during FILE BYTES rename|unlink PATH...: open FILE, write BYTES
+# over it, rename or unlink PATH (in the other mount) and close; prints
+# "closed" or the name of the errno the close failed with. In-process: a
+# child process would close its copy of the file first.
+write_during() {
+	"$PY" - "$@" <<'PY' 2>&1
 import errno, os, sys
-here, there = sys.argv[1], sys.argv[2]
-fd = os.open(f"{here}/bad.json", os.O_WRONLY | os.O_TRUNC)
-os.write(fd, b'{"v": ')
-os.rename(f"{there}/bad.json", f"{there}/renamed.json")
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_TRUNC)
+os.write(fd, sys.argv[2].encode())
+getattr(os, sys.argv[3])(*sys.argv[4:])
 try:
     os.close(fd)
     print("closed")
 except OSError as e:
     print(errno.errorcode[e.errno])
 PY
-is "$(cat "$TMP/refused.out")" EINVAL \
+}
+echo '{"v": 1}' >"$MNT/c/bad.json"
+is "$(write_during "$MNT/c/bad.json" '{"v": ' \
+	rename "$MNT2/c/bad.json" "$MNT2/c/renamed.json")" EINVAL \
 	"invalid JSON in a file renamed by another process is refused: EINVAL"
 is "$("$AGS" log | jq -c 'select(.error) | [.op, .collection, .id]' | tail -n 1)" \
 	'["update","c","renamed"]' "the refusal is audited under the object's new name"
@@ -111,19 +117,7 @@ is "$("$AGS" get c renamed)" '{"v": 1}' "which keeps its body"
 # Removed by the other mount while open here: the close says so (ESTALE),
 # nothing is stored, the log says why.
 echo '{"v": 1}' >"$MNT/c/gone.json"
-"$PY" - "$MNT/c" "$MNT2/c" <<'PY' >"$TMP/gone.out" 2>&1
-import errno, os, sys
-here, there = sys.argv[1], sys.argv[2]
-fd = os.open(f"{here}/gone.json", os.O_RDWR)
-os.pwrite(fd, b'{"v": 2}', 0)
-os.unlink(f"{there}/gone.json")
-try:
-    os.close(fd)
-    print("closed")
-except OSError as e:
-    print(errno.errorcode[e.errno])
-PY
-is "$(cat "$TMP/gone.out")" ESTALE \
+is "$(write_during "$MNT/c/gone.json" '{"v": 2}' unlink "$MNT2/c/gone.json")" ESTALE \
 	"the close of a file another process removed fails with ESTALE"
 fails 1 'no such object' "nothing was stored" "$AGS" get c gone
 like "$(cat "$MOUNT_LOG")" \

@@ -187,37 +187,38 @@ for round in 1 2 3; do
 done
 is "$hits" 0 "a lookup before the restore is seen: no bytes land in the new object"
 
+# held_across_restore NAME: make c/NAME after a backup, hold it open with
+# bytes written, restore the backup and let the mount see it; then
+# close_held NAME closes it and prints what the close said.
+held_across_restore() {
+	"$AGS" backup "$TMP/before-$1.db" >/dev/null
+	echo '{"a": 1}' >"$MNT/c/$1.json"
+	mkfifo "$TMP/$1.go"
+	hold_written "$MNT/c/$1.json" "$TMP/$1.go" >"$TMP/$1.out" &
+	holder=$!
+	sleep 0.3
+	"$AGS" restore --force "$TMP/before-$1.db" >/dev/null
+	sleep 0.6
+}
+close_held() {
+	echo >"$TMP/$1.go"
+	wait "$holder"
+	cat "$TMP/$1.out"
+}
+
 # The object that takes the number is made through this mount.
-"$AGS" backup "$TMP/before-n.db" >/dev/null
-echo '{"a": 1}' >"$MNT/c/na.json"
-mkfifo "$TMP/na.go"
-hold_written "$MNT/c/na.json" "$TMP/na.go" >"$TMP/na.out" &
-holder=$!
-sleep 0.3
-"$AGS" restore --force "$TMP/before-n.db" >/dev/null
-sleep 0.6
+held_across_restore na
 echo '{"b": 1}' >"$MNT/c/nb.json"
-echo >"$TMP/na.go"
-wait "$holder"
-is "$(cat "$TMP/na.out")" ESTALE \
+is "$(close_held na)" ESTALE \
 	"a file whose number an object made here took fails its close: ESTALE"
 is "$("$AGS" get c nb)" '{"b": 1}' "and that object keeps its body"
 
 # The same, with the new object made the way editors save: a temporary
 # file renamed onto its name. Its later writes are its own.
-"$AGS" backup "$TMP/before-e.db" >/dev/null
-echo '{"a": 1}' >"$MNT/c/ea.json"
-mkfifo "$TMP/ea.go"
-hold_written "$MNT/c/ea.json" "$TMP/ea.go" >"$TMP/ea.out" &
-holder=$!
-sleep 0.3
-"$AGS" restore --force "$TMP/before-e.db" >/dev/null
-sleep 0.6
+held_across_restore ea
 echo '{"b": 1}' >"$MNT/c/eb.tmp"
 mv "$MNT/c/eb.tmp" "$MNT/c/eb.json"
-echo >"$TMP/ea.go"
-wait "$holder"
-is "$(cat "$TMP/ea.out")" ESTALE \
+is "$(close_held ea)" ESTALE \
 	"a file whose number a renamed temporary file took fails its close: ESTALE"
 echo '{"b": 2}' >"$MNT/c/eb.json"
 is "$("$AGS" get c eb)" '{"b": 2}' "and the new object takes writes"
