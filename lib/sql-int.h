@@ -13,6 +13,9 @@ enum sql_id {
 	SQL_BEGIN,
 	SQL_COMMIT,
 	SQL_ROLLBACK,
+	SQL_SAVEPOINT, /* a nested batch: SQLite's savepoints nest by name */
+	SQL_RELEASE,
+	SQL_ROLLBACK_TO,
 	SQL_META_GET,
 	SQL_SCHEMA_COOKIE,
 	SQL_META_SET,

@@ -26,6 +26,9 @@ static const char *const statements[SQL_COUNT] = {
 	[SQL_BEGIN] = "BEGIN IMMEDIATE",
 	[SQL_COMMIT] = "COMMIT",
 	[SQL_ROLLBACK] = "ROLLBACK",
+	[SQL_SAVEPOINT] = "SAVEPOINT nested",
+	[SQL_RELEASE] = "RELEASE nested",
+	[SQL_ROLLBACK_TO] = "ROLLBACK TO nested",
 	[SQL_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 	/* Moves with any change of the schema, and when a restore writes a
 	 * whole store over this one (the backup API bumps it). */

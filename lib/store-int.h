@@ -16,6 +16,9 @@
 #define AGS_OBJECT_BASE 16
 #define AGS_COLLECTION_BASE (INT64_C(1) << 48)
 
+/* How deep ags_store_begin() nests batches in an open one. */
+#define AGS_NESTED_MAX 8
+
 /* The states of ags_store_begin()'s batch. */
 enum {
 	BATCH_NONE = 0,
@@ -32,7 +35,11 @@ struct ags_store {
 	bool read_only;
 	int batch;	      /* a BATCH_* state */
 	int64_t batch_writes; /* rows changed when the current change began */
-	int busy_ms;	      /* the busy timeout */
+	int nested;	      /* batches begun inside the open one */
+	/* txn_last_seq as each nested batch began: its rollback drops the
+	 * audit rows it wrote */
+	int64_t nested_last_seq[AGS_NESTED_MAX];
+	int busy_ms; /* the busy timeout */
 	/* audit rows written by the open transaction, and by the last one
 	 * this handle committed (ags_store_last_commit); 0: none */
 	int64_t txn_first_seq, txn_last_seq;

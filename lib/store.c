@@ -218,13 +218,56 @@ int64_t store_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* A batch begun inside the open one is a savepoint: its changes join the
+ * open transaction, and its rollback undoes only them. A change that fails
+ * half-way still breaks the whole batch, nested ones included. */
+static int nested_begin(ags_store *s)
+{
+	int r;
+
+	if (s->batch == BATCH_BROKEN)
+		return batch_broken(s, "begin a batch");
+	if (s->nested == AGS_NESTED_MAX)
+		return store_fail(s, -EINVAL,
+				  "cannot begin a batch: %d are already open "
+				  "inside one another",
+				  AGS_NESTED_MAX + 1);
+	r = store_exec(s, SQL_SAVEPOINT, "begin a batch");
+	if (r == 0)
+		s->nested_last_seq[s->nested++] = s->txn_last_seq;
+	return r;
+}
+
+static int nested_end(ags_store *s, bool commit)
+{
+	int64_t last_seq = s->nested_last_seq[--s->nested];
+	int r;
+
+	if (s->batch == BATCH_BROKEN)
+		return commit ? batch_broken(s, "commit the changes") : 0;
+	if (commit)
+		return store_exec(s, SQL_RELEASE, "commit the changes");
+	r = store_exec(s, SQL_ROLLBACK_TO, "roll back the batch");
+	if (r == 0)
+		r = store_exec(s, SQL_RELEASE, "roll back the batch");
+	if (r < 0) {
+		/* The savepoint is in an unknown state: so is the batch. */
+		rollback_quietly(s, "roll back the batch");
+		s->batch = BATCH_BROKEN;
+		return r;
+	}
+	s->txn_last_seq = last_seq;
+	if (!last_seq)
+		s->txn_first_seq = 0;
+	return 0;
+}
+
 int ags_store_begin(ags_store *s)
 {
 	int r;
 
 	if (s->batch != BATCH_NONE)
-		return store_fail(s, -EINVAL,
-				  "cannot begin a batch: one is already open");
+		return nested_begin(s);
 	r = store_check_writable(s, "begin a batch");
 	if (r < 0)
 		return r;
@@ -242,6 +285,8 @@ int ags_store_commit(ags_store *s)
 	if (was == BATCH_NONE)
 		return store_fail(s, -EINVAL,
 				  "cannot commit: no batch is open");
+	if (s->nested)
+		return nested_end(s, true);
 	s->batch = BATCH_NONE;
 	if (was == BATCH_BROKEN)
 		return batch_broken(s, "commit the changes");
@@ -255,6 +300,8 @@ int ags_store_rollback(ags_store *s)
 	if (was == BATCH_NONE)
 		return store_fail(s, -EINVAL,
 				  "cannot roll back: no batch is open");
+	if (s->nested)
+		return nested_end(s, false);
 	s->batch = BATCH_NONE;
 	if (was == BATCH_BROKEN)
 		return 0; /* it was rolled back when it broke */

@@ -107,7 +107,6 @@ static void test_batch(void)
 	ags_collection_create(s, "batch");
 	before = audit_rows(s);
 	is_int(ags_store_begin(s), 0, "a batch begins");
-	is_int(ags_store_begin(s), -EINVAL, "a second begin is refused");
 	is_int(ags_object_put(s, NULL, "batch", "a", "1", 1, 0), 0, "put a");
 	is_int(ags_object_put(s, NULL, "batch", "b", "{", 1, 0), -EINVAL,
 	       "a bad put inside the batch fails alone");
@@ -130,6 +129,70 @@ static void test_batch(void)
 	free(b);
 	is_int(audit_rows(s), before + 2, "nor its audit rows");
 	is_int(ags_store_commit(s), -EINVAL, "commit without a batch fails");
+	ags_store_close(s);
+}
+
+/* A batch begun inside another: its commit leaves its changes to the
+ * enclosing batch, its rollback takes back its own only, audit rows and
+ * the commit's sequence numbers included. */
+static void test_batch_nested(void)
+{
+	ags_store *s = fixture_open(), *other;
+	int64_t first, last;
+	int before, i;
+	char *b;
+
+	ags_collection_create(s, "nest");
+	before = audit_rows(s);
+	is_int(ags_store_begin(s), 0, "an outer batch begins");
+	is_int(ags_object_put(s, NULL, "nest", "a", "1", 1, 0), 0, "put a");
+	is_int(ags_store_begin(s), 0, "a batch begins inside it");
+	is_int(ags_object_put(s, NULL, "nest", "b", "2", 1, 0), 0, "put b");
+	is_int(ags_store_commit(s), 0, "the inner batch commits");
+	other = fixture_open();
+	b = body_of(other, "nest", "b");
+	is_str(b, "(absent)", "into the outer batch only: unseen elsewhere");
+	free(b);
+	ags_store_close(other);
+	is_int(ags_store_begin(s), 0, "a second inner batch begins");
+	is_int(ags_object_put(s, NULL, "nest", "c", "3", 1, 0), 0, "put c");
+	is_int(ags_object_remove(s, "nest", "a", 0), 0, "remove a");
+	is_int(ags_store_rollback(s), 0, "the inner batch rolls back");
+	is_int(ags_object_put(s, NULL, "nest", "d", "4", 1, 0), 0, "put d");
+	is_int(ags_store_commit(s), 0, "the outer batch commits");
+	b = body_of(s, "nest", "a");
+	is_str(b, "1", "a stays: its removal was rolled back");
+	free(b);
+	b = body_of(s, "nest", "b");
+	is_str(b, "2", "b came with the outer commit");
+	free(b);
+	b = body_of(s, "nest", "c");
+	is_str(b, "(absent)", "c was rolled back");
+	free(b);
+	is_int(audit_rows(s), before + 3, "one audit row each for a, b and d");
+	ags_store_last_commit(s, &first, &last);
+	is_int((int)(last - first), 2,
+	       "the commit's sequence numbers span those three rows");
+
+	ags_store_begin(s);
+	ags_store_begin(s);
+	ags_object_put(s, NULL, "nest", "e", "5", 1, 0);
+	ags_store_rollback(s);
+	ags_store_commit(s);
+	ags_store_last_commit(s, &first, &last);
+	ok(first == 0 && last == 0,
+	   "a commit whose only changes were rolled back wrote no row");
+
+	ags_store_begin(s);
+	for (i = 0; i < 8; i++)
+		ags_store_begin(s);
+	is_int(ags_store_begin(s), -EINVAL, "batches nest at most 8 deep");
+	ok(strstr(ags_errmsg(s), "inside one another"), "message: %s",
+	   ags_errmsg(s));
+	for (i = 0; i < 8; i++)
+		ags_store_commit(s);
+	is_int(ags_store_rollback(s), 0, "the outermost rolls back");
+	is_int(ags_store_commit(s), -EINVAL, "and no batch is left open");
 	ags_store_close(s);
 }
 
@@ -257,6 +320,7 @@ int main(void)
 	test_schema_version();
 	test_batch();
 	test_batch_broken();
+	test_batch_nested();
 	test_read_only();
 	test_two_handles();
 	test_manual_checkpoint();
