@@ -537,13 +537,16 @@ static void checkpoint(struct mount *m, ags_store *s, int64_t last)
  * what they name. */
 static void poll(struct mount *m, ags_store *s)
 {
-	int64_t epoch, last;
+	int64_t epoch, last, seen = m->seen_seq;
 
 	if (ags_store_epoch(s, &epoch) < 0 || ags_audit_last_seq(s, &last) < 0)
 		return;
-	if (last > m->seen_seq)
+	if (last > seen)
 		poll_once(m, s, last);
-	if (epoch != m->seen_epoch || last < m->seen_seq)
+	/* The log went back if it ended below what was seen before this
+	 * poll. The listing itself may have gone past @last: rows committed
+	 * since it was read, by any writer, are no sign of a restore. */
+	if (epoch != m->seen_epoch || last < seen)
 		start_over(m, epoch, last);
 	checkpoint(m, s, last);
 }

@@ -97,6 +97,35 @@ is "$(version_of c ren)" "$((2 * N))" "by rename: one version per save"
 check_object ren
 is "$(ls "$MNT/c" | grep -c tmp)" 0 "no temporary file left"
 
+# ---- four writers creating objects, each in a collection of its own, for
+# 3 s: the daemon commits many changes at once, and while it does the
+# watcher lists the log past the end it read just before. Every object is
+# stored, each with one audit row, and the watcher never takes the
+# daemon's own commits for a restore (which would drop every cache).
+cat >"$TMP/creator.py" <<'PY'
+import os, sys, time
+path, until = sys.argv[1], time.time() + float(sys.argv[2])
+os.mkdir(path)
+n = 0
+while time.time() < until:
+    with open("%s/o%d.json" % (path, n), "w") as f:
+        f.write('{"n": %d}' % n)
+    n += 1
+print(n)
+PY
+for w in 0 1 2 3; do
+	"$PY" "$TMP/creator.py" "$MNT/w$w" 3 >"$TMP/made.$w" &
+done
+wait_jobs
+for w in 0 1 2 3; do
+	made=$(cat "$TMP/made.$w")
+	is "$("$AGS" ls "w$w" | wc -l)" "$made" "w$w: all $made objects stored"
+	is "$("$AGS" log --collection "w$w" --op create | wc -l)" "$made" \
+		"w$w: one audit row each"
+done
+unlike "$(cat "$MOUNT_LOG")" 'replaced under the mount' \
+	"the daemon's own commits are never taken for a restore"
+
 unmount_store
 is "$mount_rc" 0 "the daemon exits 0 after unmount"
 run "$PY" -c 'import sqlite3, sys
