@@ -291,6 +291,17 @@ int attrs_apply(ags_store *s, const char *coll, const char *id,
 	return ags_object_set_attr(s, coll, id, &want, mask);
 }
 
+/* What a commit works from: a copy taken under the lock. */
+struct snapshot {
+	struct sbuf coll, fname, id, body;
+	struct actor writer;
+	struct mattr attr;
+	uint64_t gen;
+	int64_t number;
+	enum node_kind kind;
+	bool hidden; /* a TEMP over an object hidden by a rename */
+};
+
 static void snapshot_release(struct snapshot *sn)
 {
 	sbuf_release(&sn->coll);
@@ -400,7 +411,7 @@ int64_t object_born_ns(ags_store *s, int64_t number)
  * object wherever another process has renamed it, as on any filesystem; a
  * body never lands on another object that took the name meanwhile. */
 static int commit_object(struct mount *m, ags_store *s, struct node *n,
-			 const struct snapshot *sn, bool *wrote)
+			 const struct snapshot *sn)
 {
 	struct sbuf coll = SBUF_INIT, id = SBUF_INIT;
 	struct put_result made;
@@ -440,7 +451,6 @@ static int commit_object(struct mount *m, ags_store *s, struct node *n,
 			r = ags_store_begin(s);
 		if (r < 0)
 			break;
-		*wrote = true;
 		r = object_put_checked(s, &made, coll.buf, id.buf, sn->body.buf,
 				       sn->body.len, cur.version);
 		if (r == 0 && sn->attr.set)
@@ -461,10 +471,14 @@ static int commit_object(struct mount *m, ags_store *s, struct node *n,
 }
 
 /* Store the first valid body of a new file (or of a file re-created over a
- * hidden object, which makes it an update of that object). */
-static int commit_new(ags_store *s, const struct snapshot *sn, struct made *out)
+ * hidden object, which makes it an update of that object), then make the
+ * node that object's. */
+static int commit_new(struct mount *m, ags_store *s, struct node *n,
+		      const struct snapshot *sn)
 {
 	struct put_result made;
+	struct entry *e;
+	int64_t born_ns;
 	int r;
 
 	r = ags_store_begin(s);
@@ -479,24 +493,12 @@ static int commit_new(ags_store *s, const struct snapshot *sn, struct made *out)
 		r = ags_store_commit(s);
 	else
 		ags_store_rollback(s);
-	out->version = made.version;
-	out->number = made.number;
-	out->mtime_ns = made.attr.mtime_ns;
-	return r;
-}
-
-/* Once commit_new() is committed: make the node the object's. */
-static int adopt_new(struct mount *m, ags_store *s, struct node *n,
-		     const struct snapshot *sn, const struct made *made)
-{
-	struct entry *e;
-	int64_t born_ns;
-	int r = 0;
-
+	if (r < 0)
+		return r;
 	/* A new object was created at the put's time; an update (of an
 	 * object hidden by a rename) keeps the object's. */
-	born_ns = made->version == 1 ? made->mtime_ns
-				     : object_born_ns(s, made->number);
+	born_ns = made.version == 1 ? made.attr.mtime_ns
+				    : object_born_ns(s, made.number);
 
 	pthread_mutex_lock(&m->lock);
 	/* The object the rename hid is updated now: its holder becomes a
@@ -506,7 +508,7 @@ static int adopt_new(struct mount *m, ags_store *s, struct node *n,
 		node_drop_hold(m, e->holder);
 	if (n->kind == NODE_TEMP && n->linked)
 		r = node_temp_to_object(m, n, n->parent, sn->fname.buf,
-					made->number, born_ns);
+					made.number, born_ns);
 	pthread_mutex_unlock(&m->lock);
 	return r;
 }
@@ -516,38 +518,32 @@ static bool passing(int r)
 	return r == -EBUSY || r == -ENOSPC || r == -EIO || r == -ENOMEM;
 }
 
-void commit_work_release(struct commit_work *w)
+int content_commit(struct mount *m, struct node *n, bool *ret_inval)
 {
-	snapshot_release(&w->sn);
-	sbuf_release(&w->why);
-}
-
-/* The first half of a commit: validate and store, in a batch of its own,
- * which nests in the group's when there is one (mount-group.c). Nothing
- * in memory changes here but what holds whatever the store says: a node
- * whose object is gone is marked so. */
-int commit_prepare(struct mount *m, struct node *n, struct commit_work *w)
-{
+	struct snapshot sn = { .coll = SBUF_INIT,
+			       .fname = SBUF_INIT,
+			       .id = SBUF_INIT,
+			       .body = SBUF_INIT };
+	struct sbuf why = SBUF_INIT;
+	/* Only a restore moves it while this holds ns (mount-watch.c). */
+	uint64_t gen = recent_gen(&m->recent);
+	bool first;
 	ags_store *s;
 	int r;
 
-	*w = (struct commit_work){ .sn = { .coll = SBUF_INIT,
-					   .fname = SBUF_INIT,
-					   .id = SBUF_INIT,
-					   .body = SBUF_INIT },
-				   .why = SBUF_INIT };
-	/* Only a restore moves it while this holds ns (mount-watch.c). */
-	w->gen = recent_gen(&m->recent);
 	pthread_mutex_lock(&m->lock);
-	w->wanted = wants_commit(n);
-	r = w->wanted ? snapshot_take(m, n, &w->sn) : 0;
+	if (!wants_commit(n)) {
+		pthread_mutex_unlock(&m->lock);
+		return 0;
+	}
+	r = snapshot_take(m, n, &sn);
 	pthread_mutex_unlock(&m->lock);
-	s = r == 0 && w->wanted ? mount_writer(m) : NULL;
-	if (r == 0 && w->wanted && !s)
+	if (r < 0)
+		goto done;
+	s = mount_writer(m);
+	if (!s) {
 		r = -EIO;
-	if (r < 0 || !w->wanted) {
-		w->wanted = false; /* nothing to act on afterwards */
-		return w->r = r;
+		goto done;
 	}
 
 	/* Checked here, before the store's lock is asked for: a refusal is
@@ -555,101 +551,66 @@ int commit_prepare(struct mount *m, struct node *n, struct commit_work *w)
 	 * row waits for the lock), and its message names the file. The
 	 * library then stores the body without reading it again
 	 * (object-int.h). */
-	r = body_check(m, w->sn.coll.buf, w->sn.fname.buf, w->sn.body.buf,
-		       w->sn.body.len, &w->why);
+	r = body_check(m, sn.coll.buf, sn.fname.buf, sn.body.buf, sn.body.len,
+		       &why);
 	if (r == 0) {
-		r = actor_apply(s, &w->sn.writer);
-		if (r == 0 && w->sn.kind == NODE_OBJECT) {
-			r = commit_object(m, s, n, &w->sn, &w->wrote);
-		} else if (r == 0) {
-			w->wrote = true;
-			r = commit_new(s, &w->sn, &w->made);
-		}
+		r = actor_apply(s, &sn.writer);
+		if (r == 0)
+			r = sn.kind == NODE_OBJECT ? commit_object(m, s, n, &sn)
+						   : commit_new(m, s, n, &sn);
 		/* The library's own checks, should they ever be stricter. */
 		if (r == -EINVAL || r == -EFBIG)
-			sbuf_adds(&w->why, ags_errmsg(s));
-		if (r < 0 && r != -ESTALE && r != -EINVAL && r != -EFBIG)
-			sbuf_adds(&w->why, ags_errmsg(s));
-	}
-	return w->r = r;
-}
-
-/* The second half, once the store's transaction is over: audit a refusal,
- * make a new file's node its object's, and mark the content committed or
- * put it back. */
-int commit_finish(struct mount *m, struct node *n, struct commit_work *w,
-		  bool *ret_inval)
-{
-	struct snapshot *sn = &w->sn;
-	ags_store *s = m->writer;
-	bool first;
-	int r = w->r;
-
-	if (!w->wanted)
-		return r;
-	if (r == 0 && sn->kind != NODE_OBJECT) {
-		r = adopt_new(m, s, n, sn, &w->made);
-		if (r < 0)
-			sbuf_adds(&w->why, strerror(-r));
+			sbuf_adds(&why, ags_errmsg(s));
 	}
 	if (r == -EINVAL || r == -EFBIG) {
 		/* The same bytes refused again (another close of the same
 		 * open file, or its last release) are not audited again. */
 		pthread_mutex_lock(&m->lock);
-		first = n->content.refused_gen != sn->gen;
-		n->content.refused_gen = sn->gen;
+		first = n->content.refused_gen != sn.gen;
+		n->content.refused_gen = sn.gen;
 		pthread_mutex_unlock(&m->lock);
-		if (first && sn->kind == NODE_OBJECT)
-			name_as_stored(m, s, n, sn);
+		if (first && sn.kind == NODE_OBJECT)
+			name_as_stored(m, s, n, &sn);
 		if (first)
-			refusal_record(m, s, &sn->writer,
-				       sn->kind == NODE_OBJECT || sn->hidden
-					       ? "update"
-					       : "create",
-				       sn->coll.buf, sn->id.buf, sn->body.len,
-				       w->why.buf);
+			refusal_record(
+				m, s, &sn.writer,
+				sn.kind == NODE_OBJECT || sn.hidden ? "update"
+								    : "create",
+				sn.coll.buf, sn.id.buf, sn.body.len, why.buf);
 		/* Kept while a handle is open: its writer may not be done. */
 		pthread_mutex_lock(&m->lock);
 		if (n->opens == 0) {
-			content_reset(m, n, sn->gen);
+			content_reset(m, n, sn.gen);
 			*ret_inval = true;
 		}
 		pthread_mutex_unlock(&m->lock);
-		return r;
+		goto done;
 	}
 	if (r < 0) {
 		if (r != -ESTALE)
 			mount_log(m, LOG_ERR, "cannot store %s/%s: %s%s",
-				  sn->coll.buf, sn->fname.buf, w->why.buf,
+				  sn.coll.buf, sn.fname.buf, ags_errmsg(s),
 				  passing(r) ? "; kept in memory to retry"
 					     : "");
 		if (!passing(r)) {
 			pthread_mutex_lock(&m->lock);
-			content_reset(m, n, sn->gen);
+			content_reset(m, n, sn.gen);
 			pthread_mutex_unlock(&m->lock);
 			*ret_inval = true;
 		}
-		return r;
+		goto done;
 	}
 	pthread_mutex_lock(&m->lock);
-	if (n->content.gen == sn->gen) {
+	if (n->content.gen == sn.gen) {
 		n->content.dirty = false;
 		n->content.written = false;
 		/* What was just stored, unless a restore replaced it. */
-		n->content.matches_store = recent_gen(&m->recent) == w->gen;
+		n->content.matches_store = recent_gen(&m->recent) == gen;
 	}
 	n->attr.set = 0;
 	pthread_mutex_unlock(&m->lock);
-	return 0;
-}
-
-int content_commit(struct mount *m, struct node *n, bool *ret_inval)
-{
-	struct commit_work w;
-	int r;
-
-	commit_prepare(m, n, &w);
-	r = commit_finish(m, n, &w, ret_inval);
-	commit_work_release(&w);
+done:
+	snapshot_release(&sn);
+	sbuf_release(&why);
 	return r;
 }

@@ -533,47 +533,6 @@ int content_write(struct mount *m, struct node *n, const struct actor *a,
 /** Truncate a node's content (O_TRUNC, ftruncate). Lock held. */
 int content_truncate(struct mount *m, struct node *n, off_t len);
 
-/* What a commit works from: a copy of the node taken under the lock. */
-struct snapshot {
-	struct sbuf coll, fname, id, body;
-	struct actor writer;
-	struct mattr attr;
-	uint64_t gen;
-	int64_t number;
-	enum node_kind kind;
-	bool hidden; /* a TEMP over an object hidden by a rename */
-};
-
-/* One commit of a node's content, in two halves: commit_prepare() stores
- * it in a batch of its own, commit_finish() acts on the outcome once the
- * store's transaction is over. Between the two, the commits of other
- * nodes may join the same transaction (mount-group.c). */
-struct commit_work {
-	struct snapshot sn;
-	struct sbuf why; /* what failed, for the log and the audit */
-	uint64_t gen;	 /* recent_gen() when it began */
-	struct made {	 /* what commit_new() stored */
-		int64_t version, number, mtime_ns;
-	} made;
-	int r;	     /* the outcome of commit_prepare() */
-	bool wanted; /* there was something to commit */
-	bool wrote;  /* the store was asked to change: in a group whose
-			transaction failed, it must be done again alone */
-};
-
-/** The first half of content_commit(): validate @n's content and store it,
- * in a batch that nests in an open one (then committed with it). Only
- * what the store says changes in memory: a node whose object is gone is
- * marked so. ns held exclusively, lock not held. @return w->r. */
-int commit_prepare(struct mount *m, struct node *n, struct commit_work *w);
-/** The second half, after the transaction that held the commit ended with
- * it committed: audit and log a refusal, make a new file its object's,
- * mark the content committed or put it back. ns held exclusively, lock not
- * held. @return as content_commit(). */
-int commit_finish(struct mount *m, struct node *n, struct commit_work *w,
-		  bool *ret_inval);
-void commit_work_release(struct commit_work *w);
-
 /** Commit @n's content if it was written since its last commit: validate,
  * store with its audit row, or refuse: audited and logged once per state
  * of the bytes, and the content reset to what the store holds only when no
