@@ -181,20 +181,42 @@ static void print_log(const char *log)
 	fclose(f);
 }
 
+/* What every agentstate daemon says: anything else in its log is worth a
+ * look (a warning under load, say), so it is shown with the results. */
+static bool routine_line(const char *line)
+{
+	return strstr(line, "agentstate mount: serving ") ||
+	       strstr(line, "agentstate mount: unmounted ");
+}
+
+#define LOG_SHOWN 5
+
 /* Show the log of a daemon that reported a sanitizer error (a build with
- * -Db_sanitize): it would otherwise go with the scratch directory. */
+ * -Db_sanitize): it would otherwise go with the scratch directory. Other
+ * lines than the routine ones are shown too, the first few of them. */
 static void check_log(const struct fsys *f)
 {
 	char line[512];
 	bool bad = false;
+	size_t other = 0;
 	FILE *in = f->log ? fopen(f->log, "r") : NULL;
 
 	if (!in)
 		return;
-	while (!bad && fgets(line, sizeof(line), in))
+	while (!bad && fgets(line, sizeof(line), in)) {
 		bad = strstr(line, "Sanitizer") ||
 		      strstr(line, "runtime error:");
+		if (routine_line(line))
+			continue;
+		if (other++ == 0)
+			fprintf(stderr, "bench: the %s daemon logged:\n",
+				f->label);
+		if (other <= LOG_SHOWN)
+			fprintf(stderr, "  | %s", line);
+	}
 	fclose(in);
+	if (other > LOG_SHOWN)
+		fprintf(stderr, "  | ... %zu lines in all\n", other);
 	if (bad) {
 		fprintf(stderr, "bench: the %s daemon reported errors:\n",
 			f->label);
