@@ -430,16 +430,22 @@ static void drop_names(struct mount *m)
  * store is dropped here (kept bodies now, the kernel's pages of each
  * object at its next open), and every later one has a sequence past it.
  * Files open across it keep what they read. The kernel's names are
- * dropped too; its attributes expire on their own. */
-static void start_over(struct mount *m, int64_t epoch, int64_t last)
+ * dropped too; its attributes expire on their own.
+ *
+ * @seen is where this poll began. A log that ended below it went back: a
+ * restore. Otherwise the rows this poll listed are of the log as it is
+ * now, and were acted on: they need not be listed again. */
+static void start_over(struct mount *m, int64_t epoch, int64_t last,
+		       int64_t seen)
 {
-	if (last < m->seen_seq)
+	bool back = last < seen;
+
+	if (back)
 		mount_log(m, LOG_WARNING,
 			  "the store was replaced under the mount (audit "
 			  "sequence %lld, was %lld); cached attributes "
 			  "refresh within %g s",
-			  (long long)last, (long long)m->seen_seq,
-			  MOUNT_TIMEOUT);
+			  (long long)last, (long long)seen, MOUNT_TIMEOUT);
 	else
 		mount_log(m, LOG_NOTICE,
 			  "the store's schema version changed (a restore, an "
@@ -448,7 +454,8 @@ static void start_over(struct mount *m, int64_t epoch, int64_t last)
 			  "refresh within %g s",
 			  MOUNT_TIMEOUT);
 	m->seen_epoch = epoch;
-	m->seen_seq = last;
+	if (back || last > m->seen_seq)
+		m->seen_seq = last;
 	m->ckpt_seq = 0;
 	/* A change of ours holds ns exclusively from its commit to its note:
 	 * with ns, none made in the old log can be noted after this. */
@@ -547,7 +554,7 @@ static void poll(struct mount *m, ags_store *s)
 	 * poll. The listing itself may have gone past @last: rows committed
 	 * since it was read, by any writer, are no sign of a restore. */
 	if (epoch != m->seen_epoch || last < seen)
-		start_over(m, epoch, last);
+		start_over(m, epoch, last, seen);
 	checkpoint(m, s, last);
 }
 

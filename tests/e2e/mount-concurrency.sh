@@ -126,6 +126,22 @@ done
 unlike "$(cat "$MOUNT_LOG")" 'replaced under the mount' \
 	"the daemon's own commits are never taken for a restore"
 
+# ---- indexes made by another process while a writer commits through the
+# mount: each is a schema change the watcher starts over from, never a
+# store replaced under it (the watcher's listing goes past the end of the
+# log it read, as above).
+"$PY" "$TMP/creator.py" "$MNT/ix" 3 >/dev/null &
+for i in 1 2 3 4 5 6 7 8; do
+	sleep 0.3
+	"$AGS" index ix "f$i" >/dev/null
+done
+wait_jobs
+sleep 0.5
+like "$(cat "$MOUNT_LOG")" 'schema version changed' \
+	"the indexes are seen as schema changes"
+unlike "$(cat "$MOUNT_LOG")" 'replaced under the mount' \
+	"and never as a store replaced under the mount"
+
 unmount_store
 is "$mount_rc" 0 "the daemon exits 0 after unmount"
 run "$PY" -c 'import sqlite3, sys
