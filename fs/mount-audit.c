@@ -4,6 +4,10 @@
  * marks, one per AUDIT_STRIDE rows, gives an exact st_size and serves a read
  * at any offset by scanning at most one stride of rows.
  *
+ * A forced restore replaces the log with the backup's: the index is then
+ * built again from the first row, and the file shrinks or changes as a
+ * log file replaced in place does (tail -f reports it truncated).
+ *
  * Indexing a long log takes time (seconds at a million rows), so it never
  * holds the namespace lock (the callbacks take none for this file), it
  * holds the view's own lock one batch at a time, and a thread builds the
@@ -32,6 +36,18 @@ void audit_view_release(struct audit_view *v)
 	free(v->marks);
 	v->marks = NULL;
 	pthread_mutex_destroy(&v->lock);
+}
+
+void audit_view_reset(struct audit_view *v)
+{
+	pthread_mutex_lock(&v->lock);
+	v->ready = false;
+	v->last_seq = 0;
+	v->size = 0;
+	v->mtime_ns = 0;
+	v->since_mark = 0;
+	v->nmarks = 0;
+	pthread_mutex_unlock(&v->lock);
 }
 
 static int add_mark(struct audit_view *v)

@@ -465,6 +465,8 @@ static void start_over(struct mount *m, int64_t epoch, int64_t last,
 	m->restores++;
 	pthread_mutex_unlock(&m->lock);
 	pthread_rwlock_unlock(&m->ns);
+	/* A restored log is another log: its rows, their bytes, its size. */
+	audit_view_reset(&m->audit);
 	drop_everything(m);
 	drop_names(m);
 }

@@ -605,6 +605,8 @@ void audit_view_release(struct audit_view *v);
 /** Index rows written since the last call. Takes neither the namespace
  * lock nor the mount's lock. @return 0 or -errno. */
 int audit_view_refresh(struct audit_view *v, ags_store *s);
+/** Forget the index: the log was replaced (a forced restore). */
+void audit_view_reset(struct audit_view *v);
 /** Index the existing log in a thread of its own, as the mount starts. */
 int audit_index_start(struct mount *m);
 /** Join that thread; it stops early once m->ending is set. */

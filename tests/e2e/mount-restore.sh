@@ -292,11 +292,34 @@ is "$(cat "$TMP/i2.out")" '{"n": 99}' \
 	"a reader holding x open sees a change made just before an index"
 fusermount3 -u "$TMP/mnt2"
 
+# ---- the audit log after a restore
+# .agentstate/audit.jsonl is built again from the restored log, whose
+# later rows take sequence numbers the old log had given: what it reads is
+# what `agentstate log` prints, to the byte, and its size says so.
+AUDIT=$MNT/.agentstate/audit.jsonl
+"$AGS" backup "$TMP/log.db" >/dev/null
+for i in $(seq 20); do
+	echo "{\"l\": $i}" | "$AGS" put c "l$i" >/dev/null
+done
+cat "$AUDIT" >/dev/null # indexed up to here
+"$AGS" restore --force "$TMP/log.db" >/dev/null
+sleep 0.6
+for i in $(seq 5); do
+	echo "{\"m\": $i}" | "$AGS" put c "m$i" >/dev/null
+done
+sleep 0.6
+is "$(cat "$AUDIT")" "$("$AGS" log)" \
+	"after a restore audit.jsonl reads as the restored log and its new rows"
+is "$(stat -c %s "$AUDIT")" "$("$AGS" log | wc -c)" \
+	"and its size is that log's"
+is "$(tail -c 300 "$AUDIT")" "$("$AGS" log | tail -c 300)" \
+	"a read at an offset near its end gets that log's bytes"
+
 unmount_store
 is "$mount_rc" 0 "the daemon exits 0"
 # One line a restore: "replaced" when its log went back, "schema version
 # changed" when it did not.
 restores=$(grep -c 'store was replaced\|schema version changed' "$MOUNT_LOG")
 ok "the daemon logs each restore ($restores lines)" \
-	eval '[ "$restores" -ge $((7 + round)) ]'
+	eval '[ "$restores" -ge $((8 + round)) ]'
 done_testing
