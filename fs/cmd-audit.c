@@ -54,7 +54,9 @@ static const char log_help[] =
 	"  --limit N        print at most N rows (N >= 1)\n"
 	"  -f, --follow     keep printing rows as any process commits them,\n"
 	"                   until interrupted (SIGINT, SIGTERM) or the reader\n"
-	"                   of the output goes away\n"
+	"                   of the output goes away; across a restore from\n"
+	"                   a backup it goes on with the rows of the\n"
+	"                   restored log newer than the last it read\n"
 	"  -h, --help       show this help\n"
 	"\n"
 	"Example:\n"
@@ -110,8 +112,85 @@ static int print_rows(ags_store *s, struct log_ctx *log)
 	return cli_flush();
 }
 
+struct row_time {
+	int64_t seq;
+	int64_t time_ns;
+};
+
+static int take_time(void *ctx, const struct ags_audit_row *row)
+{
+	struct row_time *t = ctx;
+
+	t->seq = row->seq;
+	t->time_ns = row->time_ns;
+	return 1;
+}
+
+/* The time of row @seq of the log as it is now, 0 when there is none. */
+static int time_of_row(ags_store *s, int64_t seq, int64_t *ret_ns)
+{
+	struct ags_audit_filter f = { .after_seq = seq - 1, .limit = 1 };
+	struct row_time t = { 0, 0 };
+
+	*ret_ns = 0;
+	if (seq <= 0)
+		return 0;
+	if (ags_audit_list(s, &f, take_time, &t) < 0)
+		return -1;
+	if (t.seq == seq)
+		*ret_ns = t.time_ns;
+	return 0;
+}
+
+/* Where the follower is: the last row it went past, and that row's time,
+ * by which it tells its log from a restored one. */
+struct follow_mark {
+	int64_t epoch;	 /* the store's schema version as last read */
+	int64_t time_ns; /* of row log->filter.after_seq; 0: none */
+};
+
+/* A forced restore replaced the log with a backup's, whose row numbers
+ * from some point on are given again to new rows: the follower's place in
+ * the old log means nothing there. The epoch tells that the store was
+ * replaced or its schema changed; the row the follower went past last,
+ * no longer there with its time, tells the log was replaced. The rows
+ * then printed are the restored log's rows newer than that one: those
+ * committed since the restore, and any the backup holds that the follower
+ * had not reached. @return 0, EXIT_FAIL, or -EPIPE as print_rows(). */
+static int follow_restore(ags_store *s, struct log_ctx *log,
+			  struct follow_mark *mark)
+{
+	int64_t epoch, now_ns, last;
+	int r;
+
+	if (ags_store_epoch(s, &epoch) < 0)
+		return cli_store_error(s);
+	if (epoch == mark->epoch)
+		return 0;
+	mark->epoch = epoch;
+	if (time_of_row(s, log->filter.after_seq, &now_ns) < 0 ||
+	    ags_audit_last_seq(s, &last) < 0)
+		return cli_store_error(s);
+	if (!mark->time_ns || now_ns == mark->time_ns)
+		return 0; /* an index made or dropped: the same log */
+	cli_error("the store was restored from a backup while its log was "
+		  "followed: going on with the rows of the restored log newer "
+		  "than row %lld of the log before",
+		  (long long)log->filter.after_seq);
+	log->filter.after_seq = 0;
+	log->filter.since_ns = mark->time_ns + 1;
+	r = print_rows(s, log);
+	log->filter.since_ns = 0;
+	/* As in follow(): that listing saw every row up to last. */
+	if (log->filter.after_seq < last)
+		log->filter.after_seq = last;
+	if (!r && time_of_row(s, log->filter.after_seq, &mark->time_ns) < 0)
+		r = cli_store_error(s);
+	return r;
+}
+
 /* Poll the newest seq and print what is new, until a stop signal. */
-static int follow(ags_store *s, struct log_ctx *log)
+static int follow(ags_store *s, struct log_ctx *log, struct follow_mark *mark)
 {
 	const struct timespec poll = { .tv_nsec = FOLLOW_POLL_NS };
 	int64_t last;
@@ -120,6 +199,9 @@ static int follow(ags_store *s, struct log_ctx *log)
 	while (!stop_following && !log->done) {
 		nanosleep(&poll, NULL);
 		if (stop_following)
+			break;
+		r = follow_restore(s, log, mark);
+		if (r || log->done)
 			break;
 		if (ags_audit_last_seq(s, &last) < 0)
 			return cli_store_error(s);
@@ -132,6 +214,8 @@ static int follow(ags_store *s, struct log_ctx *log)
 		 * a larger seq, since writers take turns. */
 		if (log->filter.after_seq < last)
 			log->filter.after_seq = last;
+		if (time_of_row(s, log->filter.after_seq, &mark->time_ns) < 0)
+			return cli_store_error(s);
 	}
 	return r;
 }
@@ -149,6 +233,7 @@ int cmd_log(struct cli *cli, int argc, char **argv)
 		{ 0 },
 	};
 	struct log_ctx log = { 0 };
+	struct follow_mark mark = { 0, 0 };
 	bool following = false;
 	int64_t last = 0;
 	ags_store *s;
@@ -193,17 +278,21 @@ int cmd_log(struct cli *cli, int argc, char **argv)
 		catch_stop_signals();
 	if (cli_open(cli, &s, true))
 		return EXIT_FAIL;
-	/* Learn the newest seq before the first listing, so the follower
-	 * starts from what that listing certainly saw. */
-	if (following && ags_audit_last_seq(s, &last) < 0)
+	/* Learn the epoch and the newest seq before the first listing, so
+	 * the follower starts from what that listing certainly saw. */
+	if (following && (ags_store_epoch(s, &mark.epoch) < 0 ||
+			  ags_audit_last_seq(s, &last) < 0))
 		r = cli_store_error(s);
 	if (!r)
 		r = print_rows(s, &log);
 	if (!r && following && !log.done) {
 		if (log.filter.after_seq < last)
 			log.filter.after_seq = last;
-		r = follow(s, &log);
+		if (time_of_row(s, log.filter.after_seq, &mark.time_ns) < 0)
+			r = cli_store_error(s);
 	}
+	if (!r && following && !log.done)
+		r = follow(s, &log, &mark);
 	ags_store_close(s);
 	return r == -EPIPE ? EXIT_OK : r;
 }

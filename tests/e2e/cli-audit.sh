@@ -113,4 +113,29 @@ ok "the follower ends once its reader is gone" wait_for 5 test -s pipe.rc
 is "$(cat pipe.rc 2>/dev/null)" 0 "and exits 0"
 is "$(cat pipe.err)" "" "without an error message"
 
+# ---- follow across a restore: the restored log gives the numbers of the
+# rows made since the backup again, to new rows. The follower tells its
+# log was replaced, says so, and goes on with the rows newer than the last
+# it read: those are printed once each, none of the backup's again.
+"$AGS" backup back.db >/dev/null
+printf '6' | "$AGS" put users f1
+printf '7' | "$AGS" put users f2
+"$AGS" log --follow >follow4.out 2>follow4.err &
+follower=$!
+at_exit "kill $follower"
+ok "the follower is at the end of the log" \
+	wait_for 5 grep -q '"id": "f2"' follow4.out
+lines=$(wc -l <follow4.out)
+"$AGS" restore back.db >/dev/null
+printf '8' | "$AGS" put users g1
+printf '9' | "$AGS" put users g2
+ok "rows made after a restore are printed, though their numbers were seen" \
+	wait_for 5 grep -q '"id": "g2"' follow4.out
+sleep 0.5
+is "$(wc -l <follow4.out)" "$((lines + 2))" "each once, and nothing else"
+like "$(cat follow4.err)" 'the store was restored from a backup while its log was followed' \
+	"the follower says the log was replaced"
+kill -TERM "$follower"
+wait "$follower"
+
 done_testing
