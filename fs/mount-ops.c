@@ -652,6 +652,11 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		if (to_set & FUSE_SET_ATTR_SIZE)
 			r = truncate_object(m, n, fi != NULL, attr->st_size,
 					    &a);
+		/* A truncate(path) commits on its own: note its rows before
+		 * the attributes' commit (mount_write_unlock() notes only
+		 * the last). */
+		if (to_set & FUSE_SET_ATTR_SIZE)
+			watch_own_commit(m);
 		if (r == 0)
 			r = setattr_store(m, n, attr, to_set, &a);
 	} else if (n->kind == NODE_COLLECTION) {
