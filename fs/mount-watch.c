@@ -485,7 +485,12 @@ static void poll_once(struct mount *m, ags_store *s, int64_t last)
 		memset(&cs, 0, sizeof(cs));
 		cs.m = m;
 		f.after_seq = m->seen_seq;
+		/* Shared: a change of ours holds ns exclusively from its
+		 * commit to its note, so every row of ours listed here is
+		 * noted already, never taken for another process's. */
+		pthread_rwlock_rdlock(&m->ns);
 		r = ags_audit_list(s, &f, take_row, &cs);
+		pthread_rwlock_unlock(&m->ns);
 		/* The store cannot be read while the store's callback runs:
 		 * act on the rows after the listing. A long backlog must not
 		 * hold up the end. */
