@@ -193,12 +193,45 @@ static void end_snapshot(ags_store *s)
 		store_exec(s, SQL_ROLLBACK, "end reading the store");
 }
 
+/* The backup is renamed over @file: were it the store itself (or one of
+ * its -wal, -shm, -journal files), every process with the store open would
+ * go on writing to a file no longer under its name, or to a log that no
+ * longer matches it, and the store would be damaged. */
+static int check_not_store(ags_store *s, const char *file)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
+	struct sbuf p = SBUF_INIT;
+	struct stat dst, st;
+	int r = 0;
+
+	if (stat(file, &dst) < 0)
+		return 0; /* a new file, or one the copy fails to write */
+	for (size_t i = 0; r == 0 && i < sizeof(suffix) / sizeof(*suffix);
+	     i++) {
+		sbuf_reset(&p);
+		if (sbuf_addf(&p, "%s%s", s->path.buf, suffix[i]) < 0)
+			r = store_fail(s, -ENOMEM,
+				       "cannot back up: out of memory");
+		else if (stat(p.buf, &st) == 0 && st.st_dev == dst.st_dev &&
+			 st.st_ino == dst.st_ino)
+			r = store_fail(s, -EINVAL,
+				       "cannot back up to %s: it is %s, a file "
+				       "of the store itself; give another file",
+				       file, p.buf);
+	}
+	sbuf_release(&p);
+	return r;
+}
+
 int ags_backup_write(ags_store *s, const char *file, ags_progress_cb progress,
 		     void *ctx)
 {
 	int64_t seq;
-	int r = begin_snapshot(s, &seq);
+	int r = check_not_store(s, file);
 
+	if (r < 0)
+		return r;
+	r = begin_snapshot(s, &seq);
 	if (r == 0)
 		r = backup_locked(s, file, progress, ctx);
 	end_snapshot(s);

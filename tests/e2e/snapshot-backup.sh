@@ -89,6 +89,19 @@ run env AGENTSTATE_STORE="$TMP/new.db" "$AGS" check
 is "$rc:$out" "0:ok" "which passes check"
 
 fails 2 "missing FILE" "backup without FILE" "$AGS" backup
+# A backup is renamed over FILE: over the store itself, every process
+# holding it open would go on with a file no longer under its name.
+state() { "$AGS" ls c; "$AGS" get c o1; "$AGS" log | wc -l; }
+before=$(state)
+fails 1 "cannot back up to .*: it is .*, a file of the store itself; give another file" \
+	"backup onto the store itself" "$AGS" backup "$AGENTSTATE_STORE"
+ln "$AGENTSTATE_STORE" hard.db
+fails 1 "it is .*, a file of the store itself" \
+	"backup onto a hard link of the store" "$AGS" backup hard.db
+is "$(state)" "$before" \
+	"and nothing changed"
+run "$AGS" check
+is "$rc:$out" "0:ok" "the store still passes check"
 fails 1 "cannot write the backup" "backup into a missing directory" \
 	"$AGS" backup no/such/dir.db
 for c in backup restore check; do
