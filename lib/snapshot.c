@@ -35,6 +35,7 @@ struct exporter {
 	size_t ncols;
 	struct sbuf manifest; /* the "collections" members so far */
 	struct file_writer files;
+	bool had_manifest; /* DIR holds an earlier export's manifest */
 	bool old_form_ok;  /* DIR's manifest names this form and format */
 	bool old_unsynced; /* and says its files may not be flushed yet */
 	uint64_t done, total;
@@ -499,7 +500,9 @@ static void prepare_trust(struct exporter *x)
 				     : "\n  \"form\": \"pretty\",\n";
 	struct stat st;
 
-	if (fstatat(x->root, SNAP_MANIFEST, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	x->had_manifest =
+		fstatat(x->root, SNAP_MANIFEST, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	if (x->had_manifest &&
 	    fsu_read(x->root, SNAP_MANIFEST, 1 << 20, &text) == 0 &&
 	    sbuf_addf(&format, "\n  \"format\": %d,\n", SNAP_FORMAT) == 0) {
 		x->old_form_ok =
@@ -513,6 +516,87 @@ static void prepare_trust(struct exporter *x)
 	sbuf_release(&format);
 }
 
+/* The first file of DIR an export would own (snapshot.c's top comment):
+ * named like an object, in a directory named like a collection (one this
+ * export writes, with --collection). 1 with @path set, 0 if none. */
+static int find_owned(struct exporter *x, struct sbuf *path)
+{
+	struct fsu_names top = { 0 }, have = { 0 };
+	int r = fsu_list(x->root, &top), dir;
+
+	if (r < 0)
+		return fs_fail(x, r, "list", x->path);
+	for (size_t i = 0; r == 0 && i < top.n; i++) {
+		const struct fsu_entry *e = &top.e[i];
+
+		if (e->type != DT_DIR || name_check_collection(e->name) < 0 ||
+		    !wanted(x->o, e->name))
+			continue;
+		dir = openat(x->root, e->name,
+			     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dir < 0)
+			continue; /* not ours to look into: not touched */
+		r = fsu_list(dir, &have);
+		close(dir);
+		if (r < 0) {
+			r = fs_fail(x, r, "list", e->name);
+			break;
+		}
+		for (size_t j = 0; r == 0 && j < have.n; j++)
+			if (have.e[j].type == DT_REG &&
+			    name_is_object_file(have.e[j].name))
+				r = sbuf_addf(path, "%s/%s", e->name,
+					      have.e[j].name) < 0
+					    ? -ENOMEM
+					    : 1;
+		fsu_names_release(&have);
+	}
+	fsu_names_release(&top);
+	return r == -ENOMEM ? store_fail(x->s, r,
+					 "cannot export: out of "
+					 "memory")
+			    : r;
+}
+
+/* An export owns the object files of DIR, and removes those of objects
+ * that are gone: only in a tree it wrote before. Into a directory no export
+ * wrote, holding no such file, it first leaves its manifest, so that an
+ * export killed half-way is completed by the next; holding one (a project
+ * directory given by mistake, say), it refuses. */
+static int claim_dir(struct exporter *x)
+{
+	static const char claim[] =
+		"{\n  \"format\": %d,\n  \"seq\": 0,\n"
+		"  \"form\": \"mixed\",\n  \"synced\": false,\n"
+		"  \"collections\": {},\n  \"objects\": 0\n}\n";
+	struct sbuf owned = SBUF_INIT, text = SBUF_INIT;
+	int r;
+
+	if (x->had_manifest)
+		return 0;
+	r = find_owned(x, &owned);
+	if (r > 0)
+		r = store_fail(x->s, -EEXIST,
+			       "cannot export to %s: it holds %s, a file an "
+			       "export would own and may remove, but no "
+			       "earlier export (no %s); nothing was written: "
+			       "export into an empty or new directory, or "
+			       "move such files away",
+			       x->path, owned.buf, SNAP_MANIFEST);
+	/* A manifest that vouches for no file: "mixed", unsynced. */
+	if (r == 0 && sbuf_addf(&text, claim, SNAP_FORMAT) < 0)
+		r = store_fail(x->s, -ENOMEM, "cannot export: out of memory");
+	if (r == 0) {
+		r = fsu_replace(x->root, SNAP_MANIFEST, text.buf, text.len,
+				!x->o->no_sync, FSU_MTIME_NOW);
+		if (r < 0)
+			r = fs_fail(x, r, "write", SNAP_MANIFEST);
+	}
+	sbuf_release(&owned);
+	sbuf_release(&text);
+	return r;
+}
+
 /* The whole export inside one read transaction. */
 static int export_tree(struct exporter *x)
 {
@@ -520,6 +604,8 @@ static int export_tree(struct exporter *x)
 	int r = resolve_seq(x, &x->res.seq);
 
 	prepare_trust(x);
+	if (r == 0)
+		r = claim_dir(x);
 	if (r == 0)
 		r = x->o->at == AGS_AT_NOW ? export_now(x)
 					   : export_at(x, x->res.seq);

@@ -163,6 +163,27 @@ run "$AGS" export partial
 ok "the next export completes it" diff -r -x .agentstate-export.json full partial
 is "$(find partial -name '.agentstate-tmp.*' | wc -l)" 0 "no temporary file is left"
 
+# A directory no export wrote: its files named like objects, in directories
+# named like collections, are not the export's to remove or overwrite. A
+# project directory given by mistake is refused, and nothing is written.
+mkdir -p proj/users proj/logs
+echo '{"mine": true}' >proj/users/app.json
+echo 'read me' >proj/README
+fails 1 "cannot export to proj: it holds users/app.json, a file an export would own and may remove, but no earlier export \(no \.agentstate-export\.json\); nothing was written: export into an empty or new directory, or move such files away" \
+	"a first export into a directory holding files it would own" \
+	"$AGS" export proj
+is "$(cat proj/users/app.json)" '{"mine": true}' "that file is untouched"
+ok "nothing was written" test ! -e proj/.agentstate-export.json -a ! -e proj/notes
+ok "not even the empty directory was removed" test -d proj/logs
+# Other files (a README, .git, files of other names) are no obstacle.
+mkdir -p repo/.git repo/users
+echo 'read me' >repo/README
+echo 'notes' >repo/users/notes.txt
+run "$AGS" export repo
+is "$rc" 0 "a first export beside files it does not own"
+is "$(cat repo/README; cat repo/users/notes.txt)" "read me
+notes" "leaves them as they are"
+
 # a progress bar on a terminal, nothing on a pipe
 run "$AGS" export quiet
 is "$err" "" "no progress output when stderr is not a terminal"
