@@ -930,9 +930,13 @@ static int commit_temp(struct mount *m, ags_store *s, const struct actor *a,
 		goto done;
 	}
 	if (!ts.held && !ts.written && !dst->stored) {
-		/* A new file that never held anything stays one. */
+		/* A new file that never held anything stays one. Over the
+		 * name of an object hidden by a rename it is that name's new
+		 * file, as one created there is: the object stays hidden
+		 * and held, and its holder's removal still removes it. */
 		pthread_mutex_lock(&m->lock);
-		replace_dst(m, dst, t);
+		if (dst->temp && dst->temp != t)
+			node_unlink_temp(m, dst->temp);
 		r = node_rename(m, t, dst->dir, dst->name);
 		pthread_mutex_unlock(&m->lock);
 		goto done;
@@ -1015,6 +1019,7 @@ static int move_temp(struct mount *m, ags_store *s, struct side *src,
 static int exchange(struct mount *m, ags_store *s, struct side *src,
 		    struct side *dst)
 {
+	const char *holder;
 	struct node *a, *b;
 	int r;
 
@@ -1049,9 +1054,23 @@ static int exchange(struct mount *m, ags_store *s, struct side *src,
 	}
 	if (src->temp && dst->temp) {
 		pthread_mutex_lock(&m->lock);
-		node_swap_temps(m, src->temp, dst->temp);
+		holder = src->temp->hold   ? src->name
+			 : dst->temp->hold ? dst->name
+					   : NULL;
+		if (!holder)
+			node_swap_temps(m, src->temp, dst->temp);
 		pthread_mutex_unlock(&m->lock);
-		return 0;
+		if (!holder)
+			return 0;
+		/* The name it holds an object under would stay behind. */
+		mount_log(m, LOG_NOTICE,
+			  "refused to exchange %s/%s with %s/%s: %s stands "
+			  "for an object hidden by a rename (an editor's "
+			  "backup); rename it back, or rename or remove it "
+			  "alone",
+			  src->coll.buf, src->name, dst->coll.buf, dst->name,
+			  holder);
+		return -EINVAL;
 	}
 	if (!dst->temp && !dst->stored)
 		return -ENOENT;

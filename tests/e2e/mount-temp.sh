@@ -101,6 +101,35 @@ run "$AGS" get c moved
 is "$rc" 1 "and is still no object"
 rm "$C/moved.json"
 
+# ---- an empty new file renamed over a hidden object's name is that name's
+# new file, as one created there is: the backup still holds the object,
+# so removing both names leaves nothing, not the object back.
+echo '{"h": 1}' | "$AGS" put c h >/dev/null
+mv "$C/h.json" "$C/h.bak"
+touch "$C/h.new"
+mv "$C/h.new" "$C/h.json"
+rm "$C/h.bak"
+run "$AGS" get c h
+is "$rc" 1 "removing the backup removes the object"
+rm "$C/h.json"
+sleep 1.2
+ok "after both names are removed it does not come back" [ ! -e "$C/h.json" ]
+run "$AGS" get c h
+is "$rc" 1 "nor is it in the store"
+
+# ---- a backup cannot swap names with another file: the object it holds
+# would stay behind under its name.
+echo '{"e": 1}' | "$AGS" put c e >/dev/null
+mv "$C/e.json" "$C/e.json~"
+touch "$C/f.json"
+run "$RENAMEAT2" exchange "$C/e.json~" "$C/f.json"
+like "$out$err" EINVAL "exchanging a backup with another file: EINVAL"
+like "$(cat "$MOUNT_LOG")" "refused to exchange c/e\.json~ with c/f\.json: e\.json~ stands for an object hidden by a rename" \
+	"the daemon log says why"
+mv "$C/e.json~" "$C/e.json"
+is "$("$AGS" get c e)/$(version_of c e)" '{"e": 1}/1' "the object is as it was"
+rm "$C/f.json"
+
 # ---- a shared buffer: a reader sees what a writer wrote before its close
 echo '{"n": 4}' >"$C/x.json"
 run "$PY" - "$C/x.json" <<'PY'
