@@ -887,6 +887,14 @@ static int temp_becomes(struct mount *m, ags_store *s, struct node *t,
 		t->content.dirty = false;
 		t->content.written = false;
 		t->content.matches_store = stored;
+		/* The copy taken when the object was hidden: while hidden,
+		 * its changes by other processes reached no node. Read it
+		 * again, as the watcher would have, and have the kernel drop
+		 * its pages at the next open. */
+		if (!stored) {
+			content_drop(m, t);
+			t->pages_restores = m->restores - 1;
+		}
 	}
 	t->attr.set = 0;
 	pthread_mutex_unlock(&m->lock);

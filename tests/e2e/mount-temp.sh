@@ -117,6 +117,22 @@ ok "after both names are removed it does not come back" [ ! -e "$C/h.json" ]
 run "$AGS" get c h
 is "$rc" 1 "nor is it in the store"
 
+# ---- a backup renamed back unchanged shows what another process made of
+# the object meanwhile (which reached no file while it was hidden), even
+# while the backup is held open.
+echo '{"k": 1}' | "$AGS" put c k >/dev/null
+mv "$C/k.json" "$C/k.json~"
+exec 3<"$C/k.json~"
+echo '{"k": 2}' | "$AGS" put c k >/dev/null
+sleep 1.2
+mv "$C/k.json~" "$C/k.json"
+sleep 1.2
+is "$(cat "$C/k.json")" '{"k": 2}' \
+	"a backup renamed back shows the change made while it was hidden"
+exec 3<&-
+sleep 0.3
+is "$(cat "$C/k.json")" '{"k": 2}' "and so it does once closed"
+
 # ---- a backup cannot swap names with another file: the object it holds
 # would stay behind under its name.
 echo '{"e": 1}' | "$AGS" put c e >/dev/null
