@@ -165,10 +165,12 @@ static void gap_row(struct checker *c, sqlite3_stmt *st)
 }
 
 /* seq must run 1..max: AUTOINCREMENT never reuses a number, and a rolled
- * back change takes its number back with it, so any hole is a lost row. */
+ * back change takes its number back with it, so any hole is a lost row.
+ * The highest number it gave out is the last row's: rows lost at the end
+ * leave no hole, but that number past the last. */
 static int check_seq(struct checker *c)
 {
-	int64_t count, min, max;
+	int64_t count, min, max, given;
 	sqlite3_stmt *st;
 	int r = store_stmt(c->s, SQL_CHECK_SEQ, &st);
 
@@ -178,9 +180,14 @@ static int check_seq(struct checker *c)
 	count = sqlite3_column_int64(st, 0);
 	min = sqlite3_column_int64(st, 1);
 	max = sqlite3_column_int64(st, 2);
+	given = sqlite3_column_int64(st, 3);
 	sqlite3_reset(st);
 	if (r != SQLITE_ROW)
 		return store_sql_fail(c->s, r, "check the audit");
+	if (given > max)
+		problem(c,
+			"audit: seq %lld to %lld are missing (the newest rows)",
+			(long long)max + 1, (long long)given);
 	if (count == max)
 		return 0;
 	if (min > 1)

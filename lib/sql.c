@@ -180,7 +180,9 @@ static const char *const statements[SQL_COUNT] = {
 			     " FROM collections c WHERE n != count"
 			     " ORDER BY name",
 	[SQL_CHECK_SEQ] = "SELECT count(*), coalesce(min(seq), 0),"
-			  " coalesce(max(seq), 0) FROM audit",
+			  " coalesce(max(seq), 0), (SELECT coalesce(max(seq),"
+			  " 0) FROM sqlite_sequence WHERE name = 'audit')"
+			  " FROM audit",
 	[SQL_CHECK_SEQ_GAPS] = "SELECT a.seq + 1, (SELECT min(b.seq) - 1"
 			       " FROM audit b WHERE b.seq > a.seq)"
 			       " FROM audit a WHERE a.seq < ?1"
