@@ -193,11 +193,9 @@ static int same_page_size(ags_store *dst, ags_store *src, const char *file,
 	return -EINVAL;
 }
 
-static int restore_into(const char *uri, const char *uri_path, const char *file,
-			ags_store *src, const struct ags_restore_options *o,
-			struct sbuf *msg)
+static int restore_into(const char *uri, const char *file, ags_store *src,
+			const struct ags_restore_options *o, struct sbuf *msg)
 {
-	bool created = access(uri_path, F_OK) != 0;
 	ags_store *dst = NULL;
 	char *err = NULL;
 	int r = ags_store_open(&dst, uri, NULL, &err);
@@ -213,8 +211,6 @@ static int restore_into(const char *uri, const char *uri_path, const char *file,
 	r = same_page_size(dst, src, file, msg);
 	if (r < 0) {
 		ags_store_close(dst);
-		if (created)
-			backup_remove_db(uri_path);
 		return r;
 	}
 	/* One write transaction on the live store: other processes see the
@@ -239,6 +235,7 @@ int ags_backup_restore(const char *uri, const char *file,
 	struct sbuf path = SBUF_INIT, msg = SBUF_INIT;
 	ags_store *src = NULL;
 	int lock = -1, r = resolve(uri, &path, &msg);
+	bool created = false;
 
 	if (r == 0 && backup_is_memory(path.buf)) {
 		sbuf_adds(&msg, "cannot restore into an in-memory store; "
@@ -246,6 +243,7 @@ int ags_backup_restore(const char *uri, const char *file,
 		r = -EINVAL;
 	}
 	if (r == 0) {
+		created = access(path.buf, F_OK) != 0;
 		lock = open_lock(path.buf, true);
 		if (lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) < 0) {
 			close(lock);
@@ -263,8 +261,15 @@ int ags_backup_restore(const char *uri, const char *file,
 	if (r == 0)
 		r = open_backup(&src, file, o, &msg);
 	if (r == 0)
-		r = restore_into(uri, path.buf, file, src, o, &msg);
+		r = restore_into(uri, file, src, o, &msg);
 	ags_store_close(src);
+	/* A restore that failed leaves no store it made (a full disk would
+	 * stay full of it), nor its lock file. */
+	if (r < 0 && created) {
+		backup_remove_db(path.buf);
+		sbuf_adds(&path, ".lock");
+		unlink(path.buf);
+	}
 	if (lock >= 0)
 		close(lock);
 	if (r < 0 && ret_errmsg)

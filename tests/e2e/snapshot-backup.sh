@@ -91,6 +91,10 @@ fails 1 "cannot restore from junk.db: .*" "a file that is no store" \
 	"$AGS" restore junk.db
 
 # restore into a store that is gone
+# a failed restore into a missing store leaves no store, nor its lock file
+run env AGENTSTATE_STORE="$TMP/none.db" "$AGS" restore junk.db
+is "$rc" 1 "restore of a file that is no store into a missing store fails"
+is "$(ls "$TMP" | grep -c '^none\.db')" 0 "and leaves no file of that store behind"
 run env AGENTSTATE_STORE="$TMP/new.db" "$AGS" restore b1.db
 is "$rc" 0 "restore creates a missing store"
 run env AGENTSTATE_STORE="$TMP/new.db" "$AGS" check
