@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fsutil-int.h"
@@ -423,6 +424,27 @@ static int apply_all(struct importer *x)
 	return r;
 }
 
+/* --prune makes the store what DIR holds: given an empty directory, or
+ * one that holds no collection and that no export wrote (a mistake, most
+ * likely), it would remove every collection. An export of an empty store
+ * leaves its manifest, and may be imported so. */
+static int check_prune(struct importer *x)
+{
+	struct stat st;
+
+	if (!x->o->prune || x->ncols ||
+	    fstatat(x->root, SNAP_MANIFEST, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;
+	return store_fail(x->s, -EINVAL,
+			  "cannot import %s with --prune: it holds no "
+			  "collection (no directory named like one) and no "
+			  "export wrote it (no %s), so every collection "
+			  "would be removed; nothing was changed: give the "
+			  "directory an export wrote, or remove collections "
+			  "with 'agentstate rmcol'",
+			  x->path, SNAP_MANIFEST);
+}
+
 /* Changes made by an import carry origin "import", whoever runs it. */
 static void swap_origin(ags_store *s, struct sbuf *keep)
 {
@@ -440,6 +462,8 @@ static int run(struct importer *x)
 	x->total = 2 * (uint64_t)x->nfiles;
 	if (r == 0)
 		r = check_all(x);
+	if (r == 0)
+		r = check_prune(x);
 	if (r < 0)
 		return r;
 	if (x->o->dry_run) {

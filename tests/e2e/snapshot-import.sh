@@ -75,6 +75,13 @@ like "$out" ": 0 created, 0 updated, 3 unchanged, 0 removed$" "a second import c
 
 fails 1 "cannot import nowhere" "a missing directory" "$AGS" import nowhere
 fails 2 "missing DIR" "no DIR" "$AGS" import
+# --prune with a directory that holds no collection and that no export
+# wrote (an empty one given by mistake) would remove everything
+mkdir -p nothing
+before=$("$AGS" ls; "$AGS" log | wc -l)
+fails 1 "cannot import nothing with --prune: it holds no collection \(no directory named like one\) and no export wrote it \(no \.agentstate-export\.json\), so every collection would be removed; nothing was changed" \
+	"--prune of an empty directory" "$AGS" import --prune nothing
+is "$("$AGS" ls; "$AGS" log | wc -l)" "$before" "and nothing changed"
 run "$AGS" import --help
 like "$out" "^Usage: agentstate import" "--help"
 
