@@ -17,6 +17,46 @@
 #include "query-int.h"
 #include "store-int.h"
 
+/* A JSON path as SQLite reads one: "$", then steps .label, ."quoted
+ * label", [N], [#] or [#-N]. Checked here in full, since SQLite checks a
+ * step only when a document reaches it: a path bad past a member most
+ * bodies lack would pass a test and fail later, on some body (for an
+ * index, on every write of such a body to the collection). */
+static bool path_syntax_ok(const char *p)
+{
+	if (*p++ != '$')
+		return false;
+	while (*p) {
+		if (*p == '.' && p[1] == '"') {
+			p = strchr(p + 2, '"');
+			if (!p)
+				return false;
+			p++;
+		} else if (*p == '.') {
+			size_t n = strcspn(p + 1, ".[");
+
+			if (!n)
+				return false;
+			p += 1 + n;
+		} else if (*p == '[') {
+			p++;
+			if (*p == '#' && p[1] == '-')
+				p += 2;
+			else if (*p == '#')
+				p++;
+			if (p[-1] != '#' && !isdigit((unsigned char)*p))
+				return false;
+			while (isdigit((unsigned char)*p))
+				p++;
+			if (*p++ != ']')
+				return false;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
 int query_field_path(struct sbuf *out, const char *field)
 {
 	const char *seg = field;
@@ -24,7 +64,7 @@ int query_field_path(struct sbuf *out, const char *field)
 	if (!*field)
 		return -EINVAL;
 	if (field[0] == '$')
-		return sbuf_adds(out, field); /* SQLite checks its syntax */
+		return path_syntax_ok(field) ? sbuf_adds(out, field) : -EINVAL;
 	sbuf_addch(out, '$');
 	while (seg) {
 		const char *dot = strchr(seg, '.');

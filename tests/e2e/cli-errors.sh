@@ -185,6 +185,16 @@ fails 1 "the filter is not JSON \(line 1, column 2" "a filter that is no JSON" \
 fails 1 "invalid field 'a\.\.b'" "find with a bad field path" \
 	"$AGS" find users a..b 1
 fails 1 "invalid field ''" "index of an empty field" "$AGS" index users ''
+# A JSON path bad past a member no body has yet: SQLite would accept it
+# until a body reached that step, then fail every such write.
+before=$("$AGS" log | wc -l)
+fails 1 "cannot index users: invalid field '\\\$\\.zz\\['" \
+	"index of a JSON path bad past a missing member" "$AGS" index users '$.zz['
+is "$("$AGS" log | wc -l)" "$before" "and no index was made"
+printf '{"zz": [1]}' | "$AGS" put users zz
+is "$?" 0 "a body reaching that step is stored as ever"
+fails 1 "invalid field '\\\$\\.zz\\[x\\]'" "find with such a path" \
+	"$AGS" find users '$.zz[x]' 1
 fails 1 "no such collection" "index of a missing collection" \
 	"$AGS" index nope a
 fails 1 "no such collection" "find in a missing collection" \
