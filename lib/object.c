@@ -266,6 +266,12 @@ static int put(ags_store *s, struct put_result *ret, const char *collection,
 	int r;
 
 	r = check_names(s, "store", collection, id);
+	if (r == 0 && if_version < AGS_VERSION_ABSENT)
+		r = store_fail(s, -EINVAL,
+			       "cannot store %s/%s: invalid if_version %lld; "
+			       "give a version (1 or more), AGS_VERSION_ANY or "
+			       "AGS_VERSION_ABSENT",
+			       collection, id, (long long)if_version);
 	if (r == 0)
 		r = checked ? check_size(s, collection, id, len)
 			    : object_check_body(s, collection, id, body, len);
@@ -515,6 +521,11 @@ int ags_object_remove_number(ags_store *s, int64_t *ret_number,
 	int r;
 
 	r = check_names(s, "remove", collection, id);
+	if (r == 0 && if_version < AGS_VERSION_ANY)
+		r = store_fail(s, -EINVAL,
+			       "cannot remove %s/%s: invalid if_version %lld; "
+			       "give a version (1 or more) or AGS_VERSION_ANY",
+			       collection, id, (long long)if_version);
 	if (r == 0 && sbuf_addf(&what, "remove %s/%s", collection, id) < 0)
 		r = store_fail(s, -ENOMEM, "cannot remove %s/%s: out of memory",
 			       collection, id);

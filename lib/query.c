@@ -430,7 +430,10 @@ static int add_field(struct query *q, const struct member *m, void *ctx)
 	int r;
 
 	(void)ctx;
-	if (m->key[0] == '$')
+	/* "$", "$.a", "$[0]": a JSON path, as find takes; "$or" and the like
+	 * would be operators of a filter. */
+	if (m->key[0] == '$' && m->key[1] && m->key[1] != '.' &&
+	    m->key[1] != '[')
 		return bad_filter(q,
 				  "'%s' is not supported; fields are joined "
 				  "by AND, write one member per field",

@@ -186,13 +186,12 @@ fails 1 "invalid field 'a\.\.b'" "find with a bad field path" \
 	"$AGS" find users a..b 1
 fails 1 "invalid field ''" "index of an empty field" "$AGS" index users ''
 # A JSON path bad past a member no body has yet: SQLite would accept it
-# until a body reached that step, then fail every such write.
-before=$("$AGS" log | wc -l)
+# until a body reached that step, then fail every such write (checked in
+# cli-query.sh).
+rows=$("$AGS" log | wc -l)
 fails 1 "cannot index users: invalid field '\\\$\\.zz\\['" \
 	"index of a JSON path bad past a missing member" "$AGS" index users '$.zz['
-is "$("$AGS" log | wc -l)" "$before" "and no index was made"
-printf '{"zz": [1]}' | "$AGS" put users zz
-is "$?" 0 "a body reaching that step is stored as ever"
+is "$("$AGS" log | wc -l)" "$rows" "and no index was made"
 fails 1 "invalid field '\\\$\\.zz\\[x\\]'" "find with such a path" \
 	"$AGS" find users '$.zz[x]' 1
 fails 1 "no such collection" "index of a missing collection" \

@@ -65,6 +65,15 @@ is "$(find_ids t a.b.0 10)" "nested" "an indexed dotted path"
 # ---- query: each operator ----
 is "$(query_ids '{"v": 12}')" "n12 n12f" "a plain value is equality"
 is "$(query_ids '{"v": {"$eq": 12}}')" "n12 n12f" '$eq'
+is "$(query_ids '{"$.a.b[1].c": "deep"}')" "nested" "a JSONPath field, as find takes"
+is "$(query_ids '{"$.v": 12}')" "n12 n12f" "a JSONPath at the top"
+# An index on a JSON path bad past a member no body has is refused: made,
+# it would fail every later write of a body that has the member.
+run "$AGS" index t '$.zz['
+is "$rc" 1 "an index on a JSON path bad past a missing member is refused"
+printf '{"zz": [1]}' | "$AGS" put t zz
+is "$?" 0 "and a body with that member is stored as ever"
+"$AGS" rm t zz
 is "$(query_ids '{"v": {"$ne": 12}}')" "btrue missing nested nul one onef pretty str12" \
 	'$ne (a missing field is not equal)'
 is "$(query_ids '{"v": {"$gt": 1}}')" "n12 n12f" '$gt'

@@ -131,6 +131,13 @@ static void test_compare_and_set(void)
 	is_int(ags_object_put(s, &v, "users", "cas", "1", 1,
 			      AGS_VERSION_ABSENT),
 	       -EEXIST, "create-only put on an existing id is EEXIST");
+	is_int(ags_object_put(s, &v, "users", "cas", "9", 1, -5), -EINVAL,
+	       "an if_version below AGS_VERSION_ABSENT is EINVAL");
+	ok(strstr(ags_errmsg(s), "invalid if_version -5"), "message: %s",
+	   ags_errmsg(s));
+	is_int(ags_object_remove(s, "users", "cas", AGS_VERSION_ABSENT),
+	       -EINVAL, "a remove on condition of absence is EINVAL");
+	is_body("users", "cas", "1", "neither changed anything");
 	is_int(ags_object_put(s, &v, "users", "cas", "2", 1, 1), 0,
 	       "put at the expected version");
 	is_int(v, 2, "makes version 2");
