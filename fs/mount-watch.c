@@ -102,6 +102,7 @@ struct change {
 	char *coll, *id, *from_coll, *from_id;
 	int64_t number; /* the object's, 0 for a collection */
 	bool attrs;	/* setattr: only attributes changed */
+	bool removed;	/* the object is gone from the store */
 };
 
 struct changes {
@@ -143,6 +144,7 @@ static int take_row(void *ctx, const struct ags_audit_row *row)
 	c->from_id = dup_or_null(row->from_id);
 	c->number = row->number;
 	c->attrs = row->op && strcmp(row->op, "setattr") == 0;
+	c->removed = row->op && strcmp(row->op, "remove") == 0;
 	if (!c->coll || (row->id && !c->id) ||
 	    (row->from_collection && !c->from_coll) ||
 	    (row->from_id && !c->from_id)) {
@@ -254,8 +256,10 @@ void watch_quiesce(struct mount *m)
  * process changed, wherever its name now is: the row may name the object
  * as it was called before a rename this daemon made since, or in a
  * collection renamed since, where a lookup by name would not find it.
- * Returns its node id, or 0. */
-static uint64_t drop_by_number(struct mount *m, int64_t number)
+ * An object @removed while a file holds it open is gone, and the file
+ * reads on what it holds, as on any filesystem (reading it again would
+ * find nothing). Returns its node id, or 0. */
+static uint64_t drop_by_number(struct mount *m, int64_t number, bool removed)
 {
 	struct node *n;
 	uint64_t ino = 0;
@@ -263,10 +267,12 @@ static uint64_t drop_by_number(struct mount *m, int64_t number)
 	pthread_mutex_lock(&m->lock);
 	n = number ? node_by_number(m, number) : NULL;
 	if (n && n->kind == NODE_OBJECT) {
-		/* A buffer being written stays: its close decides. */
-		if (!n->content.dirty)
-			content_drop(m, n);
 		ino = n->ino;
+		/* A buffer being written stays: its close decides. */
+		if (removed && n->opens && n->content.loaded)
+			node_set_gone(m, n);
+		else if (!n->content.dirty)
+			content_drop(m, n);
 	}
 	pthread_mutex_unlock(&m->lock);
 	return ino;
@@ -321,7 +327,7 @@ static void gather(struct mount *m, ags_store *s, const struct change *c,
 		nt->ino = collection_ino(m, s, c->coll);
 		return;
 	}
-	nt->of_number = drop_by_number(m, c->number);
+	nt->of_number = drop_by_number(m, c->number, c->removed);
 	dir = collection_ino(m, s, c->coll);
 	if (dir && name_encode_file(&nt->name[0], c->id, strlen(c->id)) == 0) {
 		nt->dir[0] = dir;

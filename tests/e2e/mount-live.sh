@@ -128,6 +128,28 @@ fusermount3 -u "$MNT2"
 wait "$pid2"
 is "$?" 0 "the second daemon exits 0"
 
+# ---- a file open while another process removes its object reads on, as
+# on any filesystem, what it held
+"$PY" -c 'import json; print(json.dumps({"pad": "r" * 300000}))' |
+	"$AGS" put c gone >/dev/null
+sleep 0.6
+run "$PY" - "$MNT/c/gone.json" "$AGS" <<'PY'
+import os, subprocess, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY)
+head = os.read(fd, 65536)
+subprocess.run([sys.argv[2], "rm", "c", "gone"], check=True)
+time.sleep(0.8)
+rest = b""
+while True:
+    b = os.read(fd, 1 << 20)
+    if not b:
+        break
+    rest += b
+print(len(head + rest), (head + rest).count(b"r"))
+PY
+is "$rc:$out" "0:300012 300000" "a reader of a file removed by the CLI reads it to its end"
+ok "and the name is gone" [ ! -e "$MNT/c/gone.json" ]
+
 # ---- tail -f on the audit log
 tail -n 0 -f "$MNT/.agentstate/audit.jsonl" >"$TMP/tail.out" 2>&1 &
 tail_pid=$!
