@@ -154,6 +154,24 @@ static int parse_options(struct mount *m, struct sbuf *fuse_opts,
 /* Open the store once here, so a wrong --store fails on the terminal
  * rather than in syslog, and turn its file name into an absolute path: the
  * daemon leaves the working directory. */
+/* Is @path (stat @st) the root of a mounted filesystem? Mounting over one
+ * stacks a second daemon on the first: both serve, and an unmount takes
+ * off only the top one. The parent of a filesystem's root is on another
+ * device, or, for "/", the same directory. */
+static bool is_mount_point(const char *path, const struct stat *st)
+{
+	struct sbuf parent = SBUF_INIT;
+	struct stat up;
+	bool root;
+
+	if (sbuf_addf(&parent, "%s/..", path) < 0)
+		return false;
+	root = stat(parent.buf, &up) == 0 &&
+	       (up.st_dev != st->st_dev || up.st_ino == st->st_ino);
+	sbuf_release(&parent);
+	return root;
+}
+
 static int resolve_store(struct cli *cli, struct mount *m)
 {
 	char *msg = NULL, *abs;
@@ -279,6 +297,16 @@ int cmd_mount(struct cli *cli, int argc, char **argv)
 	    !S_ISDIR(st.st_mode)) {
 		cli_error("cannot mount at %s: %s", argv[optind],
 			  m.mountpoint ? "not a directory" : strerror(errno));
+		mount_backup_release(&m.backup);
+		free(m.mountpoint);
+		sbuf_release(&fuse_opts);
+		return EXIT_FAIL;
+	}
+	if (is_mount_point(m.mountpoint, &st)) {
+		cli_error("cannot mount at %s: a filesystem is mounted there "
+			  "already (a store's mount, say); unmount it first "
+			  "(agentstate umount %s)",
+			  argv[optind], argv[optind]);
 		mount_backup_release(&m.backup);
 		free(m.mountpoint);
 		sbuf_release(&fuse_opts);

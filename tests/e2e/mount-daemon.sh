@@ -25,6 +25,9 @@ ok "the mount serves when the command returns" mountpoint -q "$MNT"
 is "$(cat "$MNT/c/x.json")" '{"n": 1}' "and reads"
 echo '{"n": 2}' >"$MNT/c/x.json"
 is "$("$AGS" get c x)" '{"n": 2}' "and writes"
+fails 1 "cannot mount at $MNT: a filesystem is mounted there already .*; unmount it first" \
+	"a second mount on the same mountpoint" "$AGS" mount "$MNT"
+is "$(grep -c " $MNT " /proc/mounts)" 1 "and one mount stays, the first"
 run "$AGS" umount "$MNT"
 is "$rc" 0 "umount"
 ok "unmounts" eventually 5000 '! mountpoint -q "$MNT"'
