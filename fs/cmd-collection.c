@@ -50,7 +50,8 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 		ags_store_close(s);
 		return EXIT_OK;
 	}
-	if (r == -ENOENT) {
+	/* No file, or an empty one (which only init makes a store of). */
+	if (r == -ENOENT || r == -ENODATA) {
 		free(msg);
 		msg = NULL;
 		r = ags_store_open(&s, cli->store_uri, NULL, &msg);

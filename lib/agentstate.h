@@ -57,7 +57,9 @@ struct ags_options {
  * @opts may be NULL for the defaults.
  * @return 0 with *out set, or -errno; when @ret_errmsg is not NULL it then
  * receives a message the caller frees (the one out-parameter written on
- * failure, since there is no handle to hold it). */
+ * failure, since there is no handle to hold it). With @opts->no_create,
+ * a missing file is -ENOENT and an empty one -ENODATA (SQLite would make a
+ * store of any empty file). */
 int ags_store_open(ags_store **out, const char *uri,
 		   const struct ags_options *opts, char **ret_errmsg);
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -588,6 +589,26 @@ static int setup(ags_store *s, const struct ags_options *o, const char *what,
 	return r;
 }
 
+/* SQLite takes an empty file for an empty database and would make a store
+ * of it. A store is never empty once made: its first page is written as
+ * it is switched to WAL, a moment after the file appears. So a file that
+ * stays empty that moment is some other file, given by mistake. */
+#define EMPTY_WAIT_MS 200
+
+static bool is_empty_file(const char *path)
+{
+	struct stat st;
+
+	for (int waited = 0;; waited += SETUP_RETRY_MS) {
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    st.st_size > 0)
+			return false;
+		if (waited >= EMPTY_WAIT_MS)
+			return true;
+		sqlite3_sleep(SETUP_RETRY_MS);
+	}
+}
+
 static int connect(ags_store *s, const struct ags_options *o)
 {
 	int flags = SQLITE_OPEN_NOMUTEX;
@@ -600,6 +621,14 @@ static int connect(ags_store *s, const struct ags_options *o)
 				  "cannot open store %s: no such file; create "
 				  "it with 'agentstate init'",
 				  s->path.buf);
+	if (!memory && o->no_create && is_empty_file(s->path.buf))
+		return store_fail(
+			s, -ENODATA,
+			"cannot open store %s: it is an empty file, "
+			"not a store; nothing was written to it: give "
+			"the store's file, or make this one a store "
+			"with 'agentstate init'",
+			s->path.buf);
 	flags |= o->read_only ? SQLITE_OPEN_READONLY
 			      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	rc = sqlite3_open_v2(s->path.buf, &s->db, flags, NULL);

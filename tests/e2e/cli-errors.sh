@@ -33,6 +33,18 @@ for cmd in "ls" "ls users" "get users alice" "put users bob" "rm users alice" \
 done
 ok "no command created the missing store" test ! -e missing.db
 ok "nor its WAL" test ! -e missing.db-wal
+# An empty file, given by mistake, is not made a store (SQLite would take
+# it for an empty database); init makes one of it on purpose.
+: >empty.db
+for cmd in "ls" "mkcol x" "log"; do
+	# shellcheck disable=SC2086
+	fails 1 "cannot open store empty\.db: it is an empty file, not a store; nothing was written to it: give the store's file, or make this one a store with 'agentstate init'" \
+		"$cmd on an empty file" "$AGS" --store empty.db $cmd
+done
+is "$(stat -c %s empty.db)" 0 "the empty file stays empty"
+ok "and gets no WAL" test ! -e empty.db-wal
+run "$AGS" --store empty.db init
+is "$rc:$out" "0:initialized store empty.db" "init makes a store of an empty file"
 fails 1 "cannot open store $TMP/nodir/x\.db: .*check that its directory exists" \
 	"init in a missing directory" "$AGS" --store "$TMP/nodir/x.db" init
 printf 'this is not a database, it is a text file that is long enough\n%.0s' \
