@@ -256,9 +256,9 @@ void watch_quiesce(struct mount *m)
  * process changed, wherever its name now is: the row may name the object
  * as it was called before a rename this daemon made since, or in a
  * collection renamed since, where a lookup by name would not find it.
- * An object @removed while a file holds it open is gone, and the file
- * reads on what it holds, as on any filesystem (reading it again would
- * find nothing). Returns its node id, or 0. */
+ * Of an object @removed while a file holds it open, the file reads on
+ * what it holds, as on any filesystem (reading it again would find
+ * nothing). Returns its node id, or 0. */
 static uint64_t drop_by_number(struct mount *m, int64_t number, bool removed)
 {
 	struct node *n;
@@ -268,9 +268,11 @@ static uint64_t drop_by_number(struct mount *m, int64_t number, bool removed)
 	n = number ? node_by_number(m, number) : NULL;
 	if (n && n->kind == NODE_OBJECT) {
 		ino = n->ino;
-		/* A buffer being written stays: its close decides. */
+		/* A buffer being written stays: its close decides (and finds
+		 * the object gone). So do the bytes of a removed object
+		 * a file holds open, no longer the store's. */
 		if (removed && n->opens && n->content.loaded)
-			node_set_gone(m, n);
+			n->content.matches_store = false;
 		else if (!n->content.dirty)
 			content_drop(m, n);
 	}

@@ -131,13 +131,13 @@ is "$?" 0 "the second daemon exits 0"
 # ---- a file open while another process removes its object reads on, as
 # on any filesystem, what it held
 "$PY" -c 'import json; print(json.dumps({"pad": "r" * 300000}))' |
-	"$AGS" put c gone >/dev/null
+	"$AGS" put c held >/dev/null
 sleep 0.6
-run "$PY" - "$MNT/c/gone.json" "$AGS" <<'PY'
+run "$PY" - "$MNT/c/held.json" "$AGS" <<'PY'
 import os, subprocess, sys, time
 fd = os.open(sys.argv[1], os.O_RDONLY)
 head = os.read(fd, 65536)
-subprocess.run([sys.argv[2], "rm", "c", "gone"], check=True)
+subprocess.run([sys.argv[2], "rm", "c", "held"], check=True)
 time.sleep(0.8)
 rest = b""
 while True:
@@ -148,7 +148,25 @@ while True:
 print(len(head + rest), (head + rest).count(b"r"))
 PY
 is "$rc:$out" "0:300012 300000" "a reader of a file removed by the CLI reads it to its end"
-ok "and the name is gone" [ ! -e "$MNT/c/gone.json" ]
+ok "and the name is gone" [ ! -e "$MNT/c/held.json" ]
+# and one that writes after the removal still fails at its close
+echo '{"v": 1}' | "$AGS" put c held2 >/dev/null
+sleep 0.6
+run "$PY" - "$MNT/c/held2.json" "$AGS" <<'PY'
+import errno, os, subprocess, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR)
+os.read(fd, 100)
+subprocess.run([sys.argv[2], "rm", "c", "held2"], check=True)
+time.sleep(0.8)
+os.pwrite(fd, b'{"v": 2}', 0)
+try:
+    os.close(fd)
+    print("closed")
+except OSError as e:
+    print(errno.errorcode[e.errno])
+PY
+is "$out" ESTALE "a write to it after the removal fails at close with ESTALE"
+fails 1 'no such object' "and is not stored" "$AGS" get c held2
 
 # ---- tail -f on the audit log
 tail -n 0 -f "$MNT/.agentstate/audit.jsonl" >"$TMP/tail.out" 2>&1 &
