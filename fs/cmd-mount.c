@@ -151,9 +151,6 @@ static int parse_options(struct mount *m, struct sbuf *fuse_opts,
 	return r;
 }
 
-/* Open the store once here, so a wrong --store fails on the terminal
- * rather than in syslog, and turn its file name into an absolute path: the
- * daemon leaves the working directory. */
 /* Is @path (stat @st) the root of a mounted filesystem? Mounting over one
  * stacks a second daemon on the first: both serve, and an unmount takes
  * off only the top one. The parent of a filesystem's root is on another
@@ -172,6 +169,9 @@ static bool is_mount_point(const char *path, const struct stat *st)
 	return root;
 }
 
+/* Open the store once here, so a wrong --store fails on the terminal
+ * rather than in syslog, and turn its file name into an absolute path: the
+ * daemon leaves the working directory. */
 static int resolve_store(struct cli *cli, struct mount *m)
 {
 	char *msg = NULL, *abs;
@@ -183,8 +183,12 @@ static int resolve_store(struct cli *cli, struct mount *m)
 	m->opts.no_create = true;
 	r = ags_store_open(&s, cli->store_uri, &m->opts, &msg);
 	if (r == -EROFS && m->opts.read_only) {
-		cli_error("cannot mount read-only: the store needs its schema "
-			  "created or upgraded; mount it read-write once");
+		/* The library says what it could not write; the one cause
+		 * of a mount's own is a schema to create or upgrade. */
+		cli_error("cannot mount read-only: %s; (a store whose schema "
+			  "must be created or upgraded is mounted read-write "
+			  "once first)",
+			  msg ? msg : strerror(-r));
 		free(msg);
 		return EXIT_FAIL;
 	}

@@ -559,12 +559,20 @@ static int migrate(ags_store *s)
 	return r;
 }
 
-/* A failed first statement: a file that is not a store says so; any other
- * failure (a full disk, a missing permission) keeps its own message. */
+/* A failed first statement: a file that is not a store says so, and one
+ * this user may not write says what SQLite needs; any other failure (a
+ * full disk) keeps its own message. */
 static int not_a_store(ags_store *s, int r)
 {
 	int rc = sqlite3_errcode(s->db) & 0xff;
 
+	if (rc == SQLITE_READONLY)
+		return store_fail(s, r,
+				  "cannot open store %s: %s; SQLite writes its "
+				  "-wal and -shm files beside the store, even "
+				  "to read it: check that this user can write "
+				  "the store and its directory",
+				  s->path.buf, sqlite3_errmsg(s->db));
 	if (rc != SQLITE_NOTADB && rc != SQLITE_CORRUPT)
 		return r;
 	return store_fail(s, -EINVAL,

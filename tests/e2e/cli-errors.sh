@@ -33,6 +33,21 @@ for cmd in "ls" "ls users" "get users alice" "put users bob" "rm users alice" \
 done
 ok "no command created the missing store" test ! -e missing.db
 ok "nor its WAL" test ! -e missing.db-wal
+# A store this user may not write: SQLite writes its -wal and -shm files
+# beside the store even to read it, and the message says so.
+if [ "$(id -u)" = 0 ] && command -v runuser >/dev/null &&
+	runuser -u nobody -- "$AGS" --version >/dev/null 2>&1; then
+	mkdir -p shared
+	"$AGS" --store shared/s.db init >/dev/null
+	chmod 755 "$TMP" shared
+	chmod 644 shared/s.db
+	fails 1 "cannot open store $TMP/shared/s\.db: attempt to write a readonly database; SQLite writes its -wal and -shm files beside the store, even to read it: check that this user can write the store and its directory" \
+		"a store in a directory this user cannot write" \
+		runuser -u nobody -- "$AGS" --store "$TMP/shared/s.db" ls
+	chmod 700 "$TMP"
+else
+	pass "# SKIP a store another user cannot write (needs root, and a binary user nobody may run)"
+fi
 # An empty file, given by mistake, is not made a store (SQLite would take
 # it for an empty database); init makes one of it on purpose.
 : >empty.db
