@@ -185,7 +185,7 @@ static int resolve_store(struct cli *cli, struct mount *m)
 	if (r == -EROFS && m->opts.read_only) {
 		/* The library says what it could not write; the one cause
 		 * of a mount's own is a schema to create or upgrade. */
-		cli_error("cannot mount read-only: %s; (a store whose schema "
+		cli_error("cannot mount read-only: %s (a store whose schema "
 			  "must be created or upgraded is mounted read-write "
 			  "once first)",
 			  msg ? msg : strerror(-r));

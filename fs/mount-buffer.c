@@ -57,7 +57,7 @@ static int content_fill(struct mount *m, struct node *n, const char *body,
 		n->content.written = false;
 		n->content.matches_store = current;
 		if (!current) /* served, they may be in the kernel's pages */
-			n->pages_restores = m->restores - 1;
+			node_pages_stale(m, n);
 		n->content.mtime_ns = mtime_ns;
 		n->content.gen++;
 	}

@@ -893,7 +893,7 @@ static int temp_becomes(struct mount *m, ags_store *s, struct node *t,
 		 * its pages at the next open. */
 		if (!stored) {
 			content_drop(m, t);
-			t->pages_restores = m->restores - 1;
+			node_pages_stale(m, t);
 		}
 	}
 	t->attr.set = 0;

@@ -649,14 +649,14 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	} else if (n->kind == NODE_TEMP) {
 		r = setattr_temp(m, n, attr, to_set);
 	} else if (n->kind == NODE_OBJECT) {
-		if (to_set & FUSE_SET_ATTR_SIZE)
+		if (to_set & FUSE_SET_ATTR_SIZE) {
 			r = truncate_object(m, n, fi != NULL, attr->st_size,
 					    &a);
-		/* A truncate(path) commits on its own: note its rows before
-		 * the attributes' commit (mount_write_unlock() notes only
-		 * the last). */
-		if (to_set & FUSE_SET_ATTR_SIZE)
+			/* A truncate(path) commits on its own: note its rows
+			 * before the attributes' commit (mount_write_unlock()
+			 * notes only the last). */
 			watch_own_commit(m);
+		}
 		if (r == 0)
 			r = setattr_store(m, n, attr, to_set, &a);
 	} else if (n->kind == NODE_COLLECTION) {

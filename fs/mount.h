@@ -368,6 +368,14 @@ struct mount {
 	struct mount_backup backup; /* -o backup_dir=... (mount-backup.c) */
 };
 
+/** The kernel may hold pages of @n older than the store: its next open
+ * whose bytes are the store's has the kernel drop them (pages_restores).
+ * Lock held. */
+static inline void node_pages_stale(const struct mount *m, struct node *n)
+{
+	n->pages_restores = m->restores - 1;
+}
+
 /* ---- mount.c ------------------------------------------------------------ */
 
 /** Serve @m until unmounted or signalled, then commit or refuse every

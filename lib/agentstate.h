@@ -205,11 +205,10 @@ struct ags_object {
 typedef int (*ags_object_cb)(void *ctx, const struct ags_object *obj);
 
 /* if_version values for put and remove, besides a version (1 or more):
- * other values are EINVAL */
+ * other values are EINVAL. AGS_VERSION_ABSENT is for put only: the object
+ * must not exist (else -EEXIST). */
 #define AGS_VERSION_ANY 0 /* no condition */
-#define AGS_VERSION_ABSENT                                                     \
-	-1 /* put only: the object must not exist (else
-				 -EEXIST) */
+#define AGS_VERSION_ABSENT -1
 
 /** Create or replace an object. The body is validated strictly (design.md)
  * and stored byte for byte. With @if_version > 0 the object must be at that

@@ -88,14 +88,17 @@ static int sync_parent(const char *file)
 	return r;
 }
 
+/* A database's file and those SQLite keeps beside it. */
+static const char *const db_suffix[] = { "", "-journal", "-wal", "-shm" };
+#define DB_FILES (sizeof(db_suffix) / sizeof(*db_suffix))
+
 void backup_remove_db(const char *path)
 {
-	static const char *const suffix[] = { "", "-journal", "-wal", "-shm" };
 	struct sbuf p = SBUF_INIT;
 
-	for (size_t i = 0; i < sizeof(suffix) / sizeof(*suffix); i++) {
+	for (size_t i = 0; i < DB_FILES; i++) {
 		sbuf_reset(&p);
-		if (sbuf_addf(&p, "%s%s", path, suffix[i]) == 0)
+		if (sbuf_addf(&p, "%s%s", path, db_suffix[i]) == 0)
 			unlink(p.buf);
 	}
 	sbuf_release(&p);
@@ -199,17 +202,15 @@ static void end_snapshot(ags_store *s)
  * longer matches it, and the store would be damaged. */
 static int check_not_store(ags_store *s, const char *file)
 {
-	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
 	struct sbuf p = SBUF_INIT;
 	struct stat dst, st;
 	int r = 0;
 
 	if (stat(file, &dst) < 0)
 		return 0; /* a new file, or one the copy fails to write */
-	for (size_t i = 0; r == 0 && i < sizeof(suffix) / sizeof(*suffix);
-	     i++) {
+	for (size_t i = 0; r == 0 && i < DB_FILES; i++) {
 		sbuf_reset(&p);
-		if (sbuf_addf(&p, "%s%s", s->path.buf, suffix[i]) < 0)
+		if (sbuf_addf(&p, "%s%s", s->path.buf, db_suffix[i]) < 0)
 			r = store_fail(s, -ENOMEM,
 				       "cannot back up: out of memory");
 		else if (stat(p.buf, &st) == 0 && st.st_dev == dst.st_dev &&

@@ -8,6 +8,7 @@
 /* The name of the file an export writes beside the collections. */
 #define SNAP_MANIFEST ".agentstate-export.json"
 #define SNAP_FORMAT 1
+
 struct snap_object {
 	const char *collection; /* points into snap_state.collections */
 	char *id;
