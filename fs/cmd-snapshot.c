@@ -260,6 +260,21 @@ static const char export_help[] =
 	"  agentstate export ./snapshot && git -C ./snapshot diff\n"
 	"  agentstate export --at 1200 --collection users /tmp/users-then\n";
 
+/* Append one --collection NAME to the NULL-terminated list @cols. */
+static int add_collection(const char ***cols, size_t *ncols, const char *name)
+{
+	const char **n = realloc(*cols, (*ncols + 2) * sizeof(*n));
+
+	if (!n) {
+		cli_error("out of memory");
+		return EXIT_FAIL;
+	}
+	n[(*ncols)++] = name;
+	n[*ncols] = NULL;
+	*cols = n;
+	return 0;
+}
+
 int cmd_export(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -282,19 +297,9 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 
 	while (!r && (c = cli_getopt(argc, argv, ":h", options)) != -1) {
 		switch (c) {
-		case 'c': {
-			const char **n =
-				realloc(cols, (ncols + 2) * sizeof(*n));
-			if (!n) {
-				cli_error("out of memory");
-				r = EXIT_FAIL;
-				break;
-			}
-			cols = n;
-			cols[ncols++] = optarg;
-			cols[ncols] = NULL;
+		case 'c':
+			r = add_collection(&cols, &ncols, optarg);
 			break;
-		}
 		case 'r':
 			o.raw = true;
 			break;
@@ -348,13 +353,15 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 /* ---- import -------------------------------------------------------------- */
 
 static const char import_help[] =
-	"Usage: agentstate import [--prune] [--dry-run] [--verbose] DIR\n"
+	"Usage: agentstate import [--collection NAME]... [--prune] [--dry-run]\n"
+	"                         [--verbose] DIR\n"
 	"\n"
 	"Make the store match DIR, a tree as 'agentstate export' writes it:\n"
 	"each directory named like a collection is a collection, each file in\n"
 	"it named like an object (ID.json, the mount's names) is an object\n"
 	"whose body is the file's bytes. Everything else is ignored: .git, a\n"
-	"README, .agentstate-export.json, editor backups, subdirectories.\n"
+	"README, .agentstate-export.json, editor backups, subdirectories; a\n"
+	"file named *.json that is no object's name is named on stderr.\n"
 	"\n"
 	"Every file is checked first; if any is not valid JSON, each one is\n"
 	"listed with its line and column and nothing changes. Then all\n"
@@ -366,8 +373,12 @@ static const char import_help[] =
 	"unchanged and removed.\n"
 	"\n"
 	"Options:\n"
+	"  --collection NAME  import only this collection (repeatable); with\n"
+	"               --prune, remove only its objects that are not in DIR\n"
 	"  --prune      also remove objects and collections that are not in "
-	"DIR\n"
+	"DIR;\n"
+	"               refused for the tree of 'export --collection' unless\n"
+	"               --collection names what to make match\n"
 	"  --dry-run    change nothing; print what would change, one line "
 	"each:\n"
 	"               mkcol C, create C/FILE, update C/FILE, remove C/FILE,\n"
@@ -383,6 +394,7 @@ static const char import_help[] =
 int cmd_import(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
+		{ "collection", required_argument, NULL, 'c' },
 		{ "prune", no_argument, NULL, 'p' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -394,12 +406,17 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	struct ags_import_result res;
 	struct report rp = { .command = "import", .line = SBUF_INIT };
 	struct progress bar;
+	const char **cols = NULL;
+	size_t ncols = 0;
 	bool verbose = false;
 	ags_store *s;
-	int c, r;
+	int c, r = 0;
 
-	while ((c = cli_getopt(argc, argv, ":nvh", options)) != -1) {
+	while (!r && (c = cli_getopt(argc, argv, ":nvh", options)) != -1) {
 		switch (c) {
+		case 'c':
+			r = add_collection(&cols, &ncols, optarg);
+			break;
 		case 'p':
 			o.prune = true;
 			break;
@@ -410,21 +427,26 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 			verbose = true;
 			break;
 		case 'h':
+			free(cols);
 			return cli_help(import_help);
 		default:
-			return EXIT_USAGE;
+			r = EXIT_USAGE;
 		}
 	}
-	r = cli_positionals(argv[0], argc - optind, argv + optind, 1, 1, names);
-	if (r)
-		return r;
-	if (cli_open(cli, &s, o.dry_run))
-		return EXIT_FAIL;
+	if (!r)
+		r = cli_positionals(argv[0], argc - optind, argv + optind, 1, 1,
+				    names);
+	if (r || cli_open(cli, &s, o.dry_run)) {
+		free(cols);
+		return r ? r : EXIT_FAIL;
+	}
 	progress_init(&bar, "import");
 	rp.bar = &bar;
+	o.collections = cols;
 	o.progress = report_progress;
 	o.change = o.dry_run || verbose ? report_out : NULL;
 	o.invalid = report_err;
+	o.ignored = report_err;
 	o.ctx = &rp;
 	r = ags_snapshot_import(s, &res, argv[optind], &o);
 	progress_end(&bar);
@@ -442,6 +464,7 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	}
 	sbuf_release(&rp.line);
 	ags_store_close(s);
+	free(cols);
 	return r;
 }
 

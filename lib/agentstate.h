@@ -443,6 +443,10 @@ int ags_snapshot_export(ags_store *store, struct ags_export_result *ret,
 struct ags_import_options {
 	bool prune;   /* remove objects and collections not in DIR */
 	bool dry_run; /* change nothing; report what would change */
+	/* NULL-terminated; NULL: every collection directory of DIR. Only
+	 * these are imported, and --prune removes objects only in them and
+	 * drops no collection. Each must be a directory of DIR. */
+	const char *const *collections;
 	ags_progress_cb progress; /* may be NULL; counts files */
 	/* each change made (or planned by a dry run), as "create C/FILE",
 	 * "update C/FILE", "remove C/FILE", "mkcol C" or "rmcol C" (FILE:
@@ -451,6 +455,9 @@ struct ags_import_options {
 	/* each invalid file, as "C/FILE: invalid JSON at line L, column C:
 	 * reason"; may be NULL */
 	ags_report_cb invalid;
+	/* each file named *.json in a collection directory that is no
+	 * object's file name, as "C/FILE: ignored: why"; may be NULL */
+	ags_report_cb ignored;
 	void *ctx;
 };
 
@@ -467,8 +474,10 @@ struct ags_import_result {
  * ignored. Every file is validated first: if any is invalid, each is
  * reported and nothing changes. Objects get a new version only where the
  * JSON value differs (white space aside). With @prune objects and
- * collections absent from @dir are removed. All in one transaction, audited
- * with origin "import". @ret (may be NULL) receives counts.
+ * collections absent from @dir are removed; a @dir whose manifest an export
+ * of some collections wrote is refused for that unless the collections are
+ * named. All in one transaction, audited with origin "import". @ret (may be
+ * NULL) receives counts.
  * @return 0, -EINVAL (invalid files, or a batch is open), -ENOENT, -EBUSY,
  * or another -errno. */
 int ags_snapshot_import(ags_store *store, struct ags_import_result *ret,

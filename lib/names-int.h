@@ -35,4 +35,7 @@ int name_decode_file(struct sbuf *out, const char *fname);
 /** True when fname is an object file name (see name_decode_file). */
 bool name_is_object_file(const char *fname);
 
+/** Whether @fname is something followed by ".json", object name or not. */
+bool name_is_json(const char *fname);
+
 #endif

@@ -162,6 +162,13 @@ int name_decode_file(struct sbuf *out, const char *fname)
 	return r;
 }
 
+bool name_is_json(const char *fname)
+{
+	size_t n;
+
+	return !encoded_len(fname, &n) && n > 0;
+}
+
 bool name_is_object_file(const char *fname)
 {
 	size_t n;

@@ -91,8 +91,19 @@ static int add_file(struct importer *x, size_t col, const char *fname)
 	struct sbuf id = SBUF_INIT;
 	struct imp_file *f;
 
-	if (name_decode_file(&id, fname) < 0)
-		return 0; /* not an object name: ignored */
+	if (name_decode_file(&id, fname) < 0) {
+		/* Not an object name, so not ours; but one ending in .json
+		 * was most likely meant as one, and --prune would remove the
+		 * object it was meant for. */
+		if (name_is_json(fname))
+			report(x, x->o->ignored,
+			       "%s/%s: ignored: not an object's file name (an "
+			       "id is spelled as export writes it: '%%', '/', "
+			       "control bytes and a leading '.' as %%XX in "
+			       "upper-case hex, nothing else escaped)",
+			       x->cols[col], fname);
+		return 0;
+	}
 	if (x->nfiles == x->alloc) {
 		size_t cap = x->alloc ? x->alloc * 2 : 256;
 		f = realloc(x->files, cap * sizeof(*f));
@@ -149,7 +160,8 @@ static int scan(struct importer *x)
 		r = oom(x);
 	for (size_t i = 0; r == 0 && i < top.n; i++) {
 		if (top.e[i].type != DT_DIR ||
-		    name_check_collection(top.e[i].name) < 0)
+		    name_check_collection(top.e[i].name) < 0 ||
+		    !snap_named(x->o->collections, top.e[i].name))
 			continue;
 		x->cols[x->ncols] = top.e[i].name; /* taken over */
 		top.e[i].name = NULL;
@@ -159,6 +171,31 @@ static int scan(struct importer *x)
 	if (r == 0 && x->nfiles > 1)
 		qsort(x->files, x->nfiles, sizeof(*x->files), cmp_files);
 	return r;
+}
+
+static long tree_collection(const struct importer *x, const char *name)
+{
+	for (size_t i = 0; i < x->ncols; i++)
+		if (!strcmp(x->cols[i], name))
+			return (long)i;
+	return -1;
+}
+
+/* Each collection named by --collection must be a directory of DIR: one
+ * missing is a typo, or a tree of other collections. */
+static int check_named(struct importer *x)
+{
+	if (!x->o->collections)
+		return 0;
+	for (const char *const *c = x->o->collections; *c; c++)
+		if (tree_collection(x, *c) < 0)
+			return store_fail(x->s, -ENOENT,
+					  "cannot import collection '%s': %s "
+					  "holds no directory '%s'; nothing "
+					  "was changed: name a collection "
+					  "the tree holds",
+					  *c, x->path, *c);
+	return 0;
 }
 
 /* Read one file into x->body and check it. @return 0 valid, 1 invalid
@@ -330,14 +367,6 @@ static bool tree_has(const struct importer *x, size_t col, const char *id)
 	return false;
 }
 
-static long tree_collection(const struct importer *x, const char *name)
-{
-	for (size_t i = 0; i < x->ncols; i++)
-		if (!strcmp(x->cols[i], name))
-			return (long)i;
-	return -1;
-}
-
 static int remove_absent(struct importer *x, const char *col, long in_tree)
 {
 	struct ids l = { 0 };
@@ -381,7 +410,15 @@ static int name_cb(void *ctx, const struct ags_collection *c)
 static int prune(struct importer *x)
 {
 	struct ids cols = { 0 };
-	int r = ags_collection_list(x->s, NULL, 0, name_cb, &cols);
+	int r = 0;
+
+	/* Named collections: objects go, collections stay. */
+	if (x->o->collections) {
+		for (size_t i = 0; r == 0 && i < x->ncols; i++)
+			r = remove_absent(x, x->cols[i], (long)i);
+		return r;
+	}
+	r = ags_collection_list(x->s, NULL, 0, name_cb, &cols);
 
 	if (cols.err)
 		r = oom(x);
@@ -424,15 +461,40 @@ static int apply_all(struct importer *x)
 	return r;
 }
 
+/* Whether DIR's manifest says an export of some collections wrote it (or
+ * a first export was stopped half-way): DIR is then not the whole store. */
+static bool tree_partial(struct importer *x)
+{
+	struct sbuf text = SBUF_INIT;
+	bool partial = fsu_read(x->root, SNAP_MANIFEST, 1 << 20, &text) == 0 &&
+		       strstr(text.buf, SNAP_PARTIAL_LINE);
+
+	sbuf_release(&text);
+	return partial;
+}
+
 /* --prune makes the store what DIR holds: given an empty directory, or
  * one that holds no collection and that no export wrote (a mistake, most
- * likely), it would remove every collection. An export of an empty store
+ * likely), it would remove every collection; given the tree of an export
+ * of some collections, every other one. An export of an empty store
  * leaves its manifest, and may be imported so. */
 static int check_prune(struct importer *x)
 {
 	struct stat st;
 
-	if (!x->o->prune || x->ncols ||
+	if (!x->o->prune || x->o->collections)
+		return 0;
+	if (tree_partial(x))
+		return store_fail(x->s, -EINVAL,
+				  "cannot import %s with --prune: an export "
+				  "of only some collections wrote it (its %s "
+				  "says \"partial\"), and the store's other "
+				  "collections would be removed; nothing was "
+				  "changed: name the collections to make "
+				  "match with --collection, or export the "
+				  "whole store into it",
+				  x->path, SNAP_MANIFEST);
+	if (x->ncols ||
 	    fstatat(x->root, SNAP_MANIFEST, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		return 0;
 	return store_fail(x->s, -EINVAL,
@@ -460,6 +522,8 @@ static int run(struct importer *x)
 	int r = scan(x);
 
 	x->total = 2 * (uint64_t)x->nfiles;
+	if (r == 0)
+		r = check_named(x);
 	if (r == 0)
 		r = check_all(x);
 	if (r == 0)

@@ -237,11 +237,11 @@ static int end_collection(struct exporter *x, int r)
 	return r;
 }
 
-static bool wanted(const struct ags_export_options *o, const char *name)
+bool snap_named(const char *const *names, const char *name)
 {
-	if (!o->collections)
+	if (!names)
 		return true;
-	for (const char *const *c = o->collections; *c; c++)
+	for (const char *const *c = names; *c; c++)
 		if (!strcmp(*c, name))
 			return true;
 	return false;
@@ -285,7 +285,9 @@ static int col_cb(void *ctx, const struct ags_collection *c)
 {
 	struct exporter *x = ctx;
 
-	return wanted(x->o, c->name) ? add_col(x, c->name, c->count) : 0;
+	return snap_named(x->o->collections, c->name)
+		       ? add_col(x, c->name, c->count)
+		       : 0;
 }
 
 static int export_now(struct exporter *x)
@@ -336,14 +338,14 @@ static int export_at(struct exporter *x, int64_t seq)
 
 		for (; j < st.nobjects && st.objects[j].collection == c; j++)
 			n++;
-		if (wanted(x->o, c) && add_col(x, c, n) < 0)
+		if (snap_named(x->o->collections, c) && add_col(x, c, n) < 0)
 			r = store_fail(x->s, -ENOMEM,
 				       "cannot export: out of memory");
 	}
 	for (i = 0, j = 0; r == 0 && i < st.ncollections; i++) {
 		const char *c = st.collections[i];
 
-		if (!wanted(x->o, c)) {
+		if (!snap_named(x->o->collections, c)) {
 			while (j < st.nobjects && st.objects[j].collection == c)
 				j++;
 			continue;
@@ -432,8 +434,9 @@ static int write_manifest(struct exporter *x)
 
 	r = sbuf_addf(&compact,
 		      "{\"format\": %d, \"seq\": %lld, \"form\": \"%s\", "
-		      "%s\"collections\": {%s}, \"objects\": %llu}",
+		      "%s%s\"collections\": {%s}, \"objects\": %llu}",
 		      SNAP_FORMAT, (long long)x->res.seq, form,
+		      x->o->collections ? "\"partial\": true, " : "",
 		      unsynced ? "\"synced\": false, " : "", x->manifest.buf,
 		      (unsigned long long)x->res.objects);
 	if (r == 0)
@@ -530,7 +533,7 @@ static int find_owned(struct exporter *x, struct sbuf *path)
 		const struct fsu_entry *e = &top.e[i];
 
 		if (e->type != DT_DIR || name_check_collection(e->name) < 0 ||
-		    !wanted(x->o, e->name))
+		    !snap_named(x->o->collections, e->name))
 			continue;
 		dir = openat(x->root, e->name,
 			     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -567,7 +570,8 @@ static int claim_dir(struct exporter *x)
 {
 	static const char claim[] =
 		"{\n  \"format\": %d,\n  \"seq\": 0,\n"
-		"  \"form\": \"mixed\",\n  \"synced\": false,\n"
+		"  \"form\": \"mixed\",\n  \"partial\": true,\n"
+		"  \"synced\": false,\n"
 		"  \"collections\": {},\n  \"objects\": 0\n}\n";
 	struct sbuf owned = SBUF_INIT, text = SBUF_INIT;
 	int r;
@@ -583,7 +587,9 @@ static int claim_dir(struct exporter *x)
 			       "export into an empty or new directory, or "
 			       "move such files away",
 			       x->path, owned.buf, SNAP_MANIFEST);
-	/* A manifest that vouches for no file: "mixed", unsynced. */
+	/* A manifest that vouches for no file: "mixed", unsynced, and
+	 * partial, so that import --prune does not take the files written
+	 * so far for the whole store. */
 	if (r == 0 && sbuf_addf(&text, claim, SNAP_FORMAT) < 0)
 		r = store_fail(x->s, -ENOMEM, "cannot export: out of memory");
 	if (r == 0) {

@@ -82,6 +82,39 @@ before=$("$AGS" ls; "$AGS" log | wc -l)
 fails 1 "cannot import nothing with --prune: it holds no collection \(no directory named like one\) and no export wrote it \(no \.agentstate-export\.json\), so every collection would be removed; nothing was changed" \
 	"--prune of an empty directory" "$AGS" import --prune nothing
 is "$("$AGS" ls; "$AGS" log | wc -l)" "$before" "and nothing changed"
+# the tree of an export of some collections: --prune is refused, as the
+# others would go, unless --collection names what to make match
+"$AGS" mkcol other
+printf '1' | "$AGS" put other o
+"$AGS" export --collection users part >/dev/null
+like "$(cat part/.agentstate-export.json)" '"partial": true' \
+	"export --collection marks its tree partial"
+printf '{"name": "carol"}' >part/users/carol.json
+rm part/users/bob.json
+state >before
+fails 1 "cannot import part with --prune: an export of only some collections wrote it .*nothing was changed: name the collections to make match with --collection" \
+	"--prune of a partial tree" "$AGS" import --prune part
+state >after
+ok "and nothing changed" cmp -s before after
+run "$AGS" import --prune --collection users part
+is "$out" "imported part: 1 created, 0 updated, 2 unchanged, 1 removed" \
+	"--collection limits --prune to its objects"
+is "$("$AGS" ls | tr '\t\n' ': ')" "notes:0 other:1 users:3 " \
+	"and keeps the other collections"
+fails 1 "cannot import collection 'nope': part holds no directory 'nope'; nothing was changed" \
+	"--collection missing from the tree" \
+	"$AGS" import --collection nope part
+# a file named like JSON but no object's name is not imported, and said
+printf '1' >part/users/a%2fb.json
+run "$AGS" import --collection users part
+is "$rc" 0 "a misspelt object name does not stop the import"
+like "$err" "^agentstate: import: users/a%2fb\.json: ignored: not an object's file name" \
+	"but is named on stderr"
+"$AGS" export whole >/dev/null
+run "$AGS" import --prune --dry-run whole
+like "$out" ": 0 created, 0 updated, 4 unchanged, 0 removed$" \
+	"a whole export's tree may be pruned"
+
 run "$AGS" import --help
 like "$out" "^Usage: agentstate import" "--help"
 
