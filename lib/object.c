@@ -74,7 +74,8 @@ static int stale(ags_store *s, const char *what, const char *collection,
 	if (!have)
 		return store_fail(s, -ESTALE,
 				  "cannot %s %s/%s: expected version %lld but "
-				  "the object no longer exists",
+				  "there is no such object (never created, or "
+				  "removed by another writer)",
 				  what, collection, id, (long long)want);
 	return store_fail(s, -ESTALE,
 			  "cannot %s %s/%s: expected version %lld but it is "

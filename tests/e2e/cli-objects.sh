@@ -83,6 +83,9 @@ fails 1 'exists' "--if-version 0 on an existing object" \
 	"$AGS" put --if-version 0 users alice <<<'{}'
 succeeds "--if-version 0 creates a new object" \
 	"$AGS" put users carol --if-version 0 <<<'{"c":1}'
+fails 1 'cannot store users/dave: expected version 1 but there is no such object \(never created, or removed by another writer\)' \
+	"--if-version 1 on a missing object" \
+	"$AGS" put --if-version 1 users dave <<<'{}'
 is "$("$AGS" history users carol | wc -l)" 1 "created at version 1"
 
 # ---- rm ----
