@@ -10,6 +10,16 @@ static const char supported[] =
 	"supported forms are sqlite:///ABSOLUTE/PATH, sqlite://RELATIVE/PATH, "
 	"sqlite://:memory: and a plain file path";
 
+/* SQLite, as Debian builds it, reads a file name starting with "file:" as
+ * a URI of its own ("file:x.db?mode=ro" opens x.db): such a name would
+ * work for one command and not the next. A path is always a path. */
+static int add_path(struct sbuf *out, const char *path)
+{
+	if (!strncmp(path, "file:", 5) && sbuf_adds(out, "./") < 0)
+		return -ENOMEM;
+	return sbuf_adds(out, path);
+}
+
 int uri_to_path(struct sbuf *out, struct sbuf *why, const char *uri)
 {
 	const char *sep = strstr(uri, "://");
@@ -20,7 +30,7 @@ int uri_to_path(struct sbuf *out, struct sbuf *why, const char *uri)
 		return -EINVAL;
 	}
 	if (!sep)
-		return sbuf_adds(out, uri);
+		return add_path(out, uri);
 	if ((size_t)(sep - uri) != strlen("sqlite") ||
 	    strncmp(uri, "sqlite", 6) != 0) {
 		sbuf_addf(why, "unknown scheme '%.*s'; %s", (int)(sep - uri),
@@ -34,5 +44,5 @@ int uri_to_path(struct sbuf *out, struct sbuf *why, const char *uri)
 	}
 	/* "sqlite:///abs" leaves "/abs"; "sqlite://./rel" and "sqlite://rel"
 	 * leave a relative path, which is what users of those forms mean. */
-	return sbuf_adds(out, rest);
+	return add_path(out, rest);
 }

@@ -22,6 +22,10 @@ fails 1 "the store URI is empty; $supported" "an empty --store" \
 	"$AGS" --store '' ls
 AGENTSTATE_STORE=bad://x fails 1 "unknown scheme 'bad'" \
 	"a bad URI from AGENTSTATE_STORE" "$AGS" ls
+# a path is a path, even one SQLite would read as a URI of its own
+succeeds "init of a store named file:..." "$AGS" --store file:uri.db init
+ok "makes the file of that name" test -f file:uri.db
+succeeds "which later commands open" "$AGS" --store file:uri.db mkcol c
 
 # ---- stores that do not exist are never created ----
 for cmd in "ls" "ls users" "get users alice" "put users bob" "rm users alice" \

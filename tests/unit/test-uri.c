@@ -39,6 +39,9 @@ int main(void)
 	check("sqlite://:memory:", ":memory:");
 	check("plain/path.db", "plain/path.db");
 	check("/abs/path.db", "/abs/path.db");
+	/* Never an SQLite URI: the same name must open the same file. */
+	check("file:my.db", "./file:my.db");
+	check("sqlite://file:x.db?mode=ro", "./file:x.db?mode=ro");
 	refused("postgresql://localhost/db", "postgresql");
 	refused("mysql://x", "mysql");
 	refused("sqlite://", "no file");
