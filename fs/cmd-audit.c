@@ -1,16 +1,33 @@
 /* cmd-audit.c: the audit commands: log (print the audit log, or follow it
  * as other processes commit) and history (the versions of one object). */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "json-write-int.h"
 
-#define FOLLOW_POLL_NS (200 * 1000 * 1000)
+#define FOLLOW_POLL_MS 200
+
+/* Every op an audit row may have. */
+#define LOG_OPS                                                                \
+	"create update remove rename exchange revert setattr mkcol rmcol mvcol"
+
+static bool known_op(const char *op)
+{
+	static const char ops[] = LOG_OPS;
+	size_t n = strlen(op);
+
+	/* A whole word of the list, not a part of one ("reat"). */
+	for (const char *p = strstr(ops, op); n && p; p = strstr(p + 1, op))
+		if ((p == ops || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+			return true;
+	return false;
+}
 
 static volatile sig_atomic_t stop_following;
 
@@ -43,8 +60,8 @@ static const char log_help[] =
 	"\"old_version\", \"new_version\", \"size\", \"uid\", \"gid\", "
 	"\"pid\", \"comm\",\n"
 	"\"origin\"} and, where they apply, \"error\", \"from_collection\" and\n"
-	"\"from_id\". Ops: create update remove rename exchange revert setattr\n"
-	"mkcol rmcol mvcol.\n"
+	"\"from_id\".\n"
+	"Ops: " LOG_OPS ".\n"
 	"\n"
 	"Options:\n"
 	"  --collection C   only rows about collection C\n"
@@ -189,16 +206,29 @@ static int follow_restore(ags_store *s, struct log_ctx *log,
 	return r;
 }
 
+/* Wait one poll interval. A reader gone while nothing is written would be
+ * found only at the next row, maybe never: a pipe whose reader closed it
+ * reports POLLERR at once (a terminal or a file never does). @return
+ * -EPIPE when the output is gone, else 0. */
+static int wait_for_rows(void)
+{
+	struct pollfd out = { .fd = STDOUT_FILENO, .events = 0 };
+
+	if (poll(&out, 1, FOLLOW_POLL_MS) > 0 &&
+	    (out.revents & (POLLERR | POLLHUP | POLLNVAL)))
+		return -EPIPE;
+	return 0;
+}
+
 /* Poll the newest seq and print what is new, until a stop signal. */
 static int follow(ags_store *s, struct log_ctx *log, struct follow_mark *mark)
 {
-	const struct timespec poll = { .tv_nsec = FOLLOW_POLL_NS };
 	int64_t last;
 	int r = 0;
 
 	while (!stop_following && !log->done) {
-		nanosleep(&poll, NULL);
-		if (stop_following)
+		r = wait_for_rows();
+		if (r || stop_following)
 			break;
 		r = follow_restore(s, log, mark);
 		if (r || log->done)
@@ -248,6 +278,11 @@ int cmd_log(struct cli *cli, int argc, char **argv)
 			log.filter.id = optarg;
 			break;
 		case 'o':
+			if (!known_op(optarg))
+				return cli_usage_error(argv[0],
+						       "unknown op '%s'; the "
+						       "ops are %s",
+						       optarg, LOG_OPS);
 			log.filter.op = optarg;
 			break;
 		case 's':

@@ -51,7 +51,8 @@ is "$(ops --limit 2)" "1:mkcol 2:create " "--limit"
 is "$(ops --since 1 --limit 2)" "2:create 3:update " "--since with --limit"
 is "$(ops --collection users --op create --id bob)" "4:create " "filters combine"
 is "$(ops --collection tmp --op remove)" "9:remove " "a forced removal is audited"
-is "$(ops --op nothing)" "" "an unknown op matches nothing"
+fails 2 "log: unknown op 'crete'; the ops are create update remove rename exchange revert setattr mkcol rmcol mvcol" \
+	"an unknown op" "$AGS" log --op crete
 
 # ---- history ----
 run "$AGS" history users alice
@@ -105,10 +106,20 @@ ok "--follow --limit N ends by itself after N rows" \
 is "$(cat follow3.rc 2>/dev/null)" 0 "with exit code 0"
 is "$(wc -l <follow3.out)" 2 "after exactly N rows"
 
-# a reader going away ends the follower quietly (SIGPIPE is no crash)
+# a reader going away ends the follower quietly (SIGPIPE is no crash),
+# also while nothing is committed
 ("$AGS" log --follow 2>pipe.err; echo "$?" >pipe.rc) | head -n 1 >head.out &
 ok "head got its line" wait_for 5 test -s head.out
+ok "the follower of a quiet store ends once its reader is gone" \
+	wait_for 5 test -s pipe.rc
+is "$(cat pipe.rc 2>/dev/null)" 0 "and exits 0"
+is "$(cat pipe.err)" "" "without an error message"
+rm -f pipe.rc head.out
+last=$("$AGS" log | tail -n 1 | sed 's/^{"seq": \([0-9]*\),.*/\1/')
+("$AGS" log --follow --since "$last" 2>pipe.err; echo "$?" >pipe.rc) |
+	head -n 1 >head.out &
 printf '5' | "$AGS" put users e3
+ok "head got its line" wait_for 5 test -s head.out
 ok "the follower ends once its reader is gone" wait_for 5 test -s pipe.rc
 is "$(cat pipe.rc 2>/dev/null)" 0 "and exits 0"
 is "$(cat pipe.err)" "" "without an error message"
