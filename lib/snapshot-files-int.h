@@ -50,7 +50,10 @@ struct file_batch {
 struct file_writer {
 	/* Set by the exporter before the first file. */
 	bool pretty; /* write the canonical pretty form, not the stored bytes */
-	bool trust;  /* take a file that has its stamp as it is ... */
+	/* ... when it is at most this long: import takes no file longer than
+	 * the store's limit, and the stored bytes are within it */
+	size_t pretty_max;
+	bool trust;	      /* take a file that has its stamp as it is ... */
 	int64_t trust_before; /* ... if its ctime is before this (ns) */
 
 	bool threaded; /* false: every file is written at once, inline */

@@ -57,8 +57,10 @@ static int write_job(struct file_writer *w, int dir, const struct file_job *j)
 		if (r < 0)
 			return fail(w, r == -EINVAL ? -EIO : r, "format",
 				    j->name.buf);
-		data = w->text.buf;
-		len = w->text.len;
+		if (w->text.len <= w->pretty_max) {
+			data = w->text.buf;
+			len = w->text.len;
+		}
 	}
 	if (j->exists) {
 		r = fsu_same(dir, j->name.buf, data, len);

@@ -685,6 +685,7 @@ int ags_snapshot_export(ags_store *s, struct ags_export_result *ret,
 		;
 	files_start(&x.files);
 	x.files.pretty = !x.o->raw;
+	x.files.pretty_max = s->max_body;
 	r = store_exec(s, SQL_BEGIN_READ, "begin reading the store");
 	if (r == 0) {
 		r = export_tree(&x);
