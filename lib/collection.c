@@ -74,11 +74,13 @@ int ags_collection_create(ags_store *s, const char *name)
 	struct collection_row row;
 	sqlite3_stmt *st;
 	int r;
+	const char *what = store_what(s, "create a collection",
+				      "create collection '%s'", name);
 
 	r = check_name(s, "create collection", name);
 	if (r < 0)
 		return r;
-	r = store_txn_begin(s, "create a collection");
+	r = store_txn_begin(s, what);
 	if (r < 0)
 		return r;
 	r = collection_find(s, name, &row);
@@ -96,13 +98,11 @@ int ags_collection_create(ags_store *s, const char *name)
 		sqlite3_bind_int64(st, 5, s->gid);
 		r = sqlite3_step(st);
 		sqlite3_reset(st);
-		r = r == SQLITE_DONE
-			    ? 0
-			    : store_sql_fail(s, r, "create a collection");
+		r = r == SQLITE_DONE ? 0 : store_sql_fail(s, r, what);
 	}
 	if (r == 0)
 		r = audit_collection(s, "mkcol", name, NULL);
-	return store_txn_end(s, r, "create a collection");
+	return store_txn_end(s, r, what);
 }
 
 static int drop_indexes(ags_store *s, int64_t cid)
@@ -176,11 +176,13 @@ int ags_collection_drop(ags_store *s, const char *name, bool force)
 	struct collection_row row;
 	sqlite3_stmt *st;
 	int r;
+	const char *what = store_what(s, "drop a collection",
+				      "drop collection '%s'", name);
 
 	r = check_name(s, "drop collection", name);
 	if (r < 0)
 		return r;
-	r = store_txn_begin(s, "drop a collection");
+	r = store_txn_begin(s, what);
 	if (r < 0)
 		return r;
 	r = collection_find(s, name, &row);
@@ -204,13 +206,11 @@ int ags_collection_drop(ags_store *s, const char *name, bool force)
 		sqlite3_bind_int64(st, 1, row.cid);
 		r = sqlite3_step(st);
 		sqlite3_reset(st);
-		r = r == SQLITE_DONE
-			    ? 0
-			    : store_sql_fail(s, r, "drop a collection");
+		r = r == SQLITE_DONE ? 0 : store_sql_fail(s, r, what);
 	}
 	if (r == 0)
 		r = audit_collection(s, "rmcol", name, NULL);
-	return store_txn_end(s, r, "drop a collection");
+	return store_txn_end(s, r, what);
 }
 
 int ags_collection_rename(ags_store *s, const char *from, const char *to)
@@ -218,13 +218,15 @@ int ags_collection_rename(ags_store *s, const char *from, const char *to)
 	struct collection_row src, dst;
 	sqlite3_stmt *st;
 	int r;
+	const char *what = store_what(s, "rename a collection",
+				      "rename collection '%s'", from);
 
 	r = check_name(s, "rename collection", from);
 	if (r == 0)
 		r = check_name(s, "rename collection to", to);
 	if (r < 0)
 		return r;
-	r = store_txn_begin(s, "rename a collection");
+	r = store_txn_begin(s, what);
 	if (r < 0)
 		return r;
 	r = collection_find(s, from, &src);
@@ -234,7 +236,7 @@ int ags_collection_rename(ags_store *s, const char *from, const char *to)
 			       "collection",
 			       from);
 	if (r == 0 && strcmp(from, to) == 0)
-		return store_txn_end(s, 0, "rename a collection");
+		return store_txn_end(s, 0, what);
 	if (r == 0) {
 		r = collection_find(s, to, &dst);
 		if (r == 0)
@@ -250,13 +252,11 @@ int ags_collection_rename(ags_store *s, const char *from, const char *to)
 		sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
 		r = sqlite3_step(st);
 		sqlite3_reset(st);
-		r = r == SQLITE_DONE
-			    ? 0
-			    : store_sql_fail(s, r, "rename a collection");
+		r = r == SQLITE_DONE ? 0 : store_sql_fail(s, r, what);
 	}
 	if (r == 0)
 		r = audit_collection(s, "mvcol", to, from);
-	return store_txn_end(s, r, "rename a collection");
+	return store_txn_end(s, r, what);
 }
 
 int ags_collection_get(ags_store *s, const char *name,
@@ -313,11 +313,14 @@ int ags_collection_set_attr(ags_store *s, const char *name,
 	struct ags_collection cur;
 	sqlite3_stmt *st;
 	int r;
+	const char *what =
+		store_what(s, "change a collection's attributes",
+			   "change the attributes of collection '%s'", name);
 
 	r = check_name(s, "change collection", name);
 	if (r < 0)
 		return r;
-	r = store_txn_begin(s, "change a collection's attributes");
+	r = store_txn_begin(s, what);
 	if (r < 0)
 		return r;
 	r = ags_collection_get(s, name, &cur);
@@ -342,5 +345,5 @@ int ags_collection_set_attr(ags_store *s, const char *name,
 	}
 	if (r == 0)
 		r = audit_collection(s, "setattr", name, NULL);
-	return store_txn_end(s, r, "change a collection's attributes");
+	return store_txn_end(s, r, what);
 }

@@ -666,6 +666,8 @@ int ags_object_rename(ags_store *s, const char *fc, const char *fi,
 		      const char *tc, const char *ti, unsigned flags)
 {
 	int r;
+	const char *what =
+		store_what(s, "rename an object", "rename %s/%s", fc, fi);
 
 	if ((flags & AGS_RENAME_EXCHANGE) && (flags & AGS_RENAME_NOREPLACE))
 		return store_fail(s, -EINVAL,
@@ -676,11 +678,11 @@ int ags_object_rename(ags_store *s, const char *fc, const char *fi,
 	if (r == 0)
 		r = check_names(s, "rename to", tc, ti);
 	if (r == 0)
-		r = store_txn_begin(s, "rename an object");
+		r = store_txn_begin(s, what);
 	if (r < 0)
 		return r;
 	r = rename_locked(s, fc, fi, tc, ti, flags);
-	return store_txn_end(s, r, "rename an object");
+	return store_txn_end(s, r, what);
 }
 
 int ags_object_set_attr(ags_store *s, const char *collection, const char *id,
@@ -692,10 +694,13 @@ int ags_object_set_attr(ags_store *s, const char *collection, const char *id,
 				 .id = id };
 	sqlite3_stmt *st;
 	int r;
+	const char *what =
+		store_what(s, "change an object's attributes",
+			   "change the attributes of %s/%s", collection, id);
 
 	r = check_names(s, "change", collection, id);
 	if (r == 0)
-		r = store_txn_begin(s, "change an object's attributes");
+		r = store_txn_begin(s, what);
 	if (r < 0)
 		return r;
 	r = ags_object_get(s, collection, id, 0, false, &cur);
@@ -713,7 +718,7 @@ int ags_object_set_attr(ags_store *s, const char *collection, const char *id,
 		sqlite3_bind_int64(st, 5,
 				   mask & AGS_ATTR_MTIME ? attr->mtime_ns
 							 : cur.attr.mtime_ns);
-		r = step_done(s, st, "change an object's attributes");
+		r = step_done(s, st, what);
 	}
 	if (r == 0) {
 		e.oid = cur.number - AGS_OBJECT_BASE;
@@ -722,7 +727,7 @@ int ags_object_set_attr(ags_store *s, const char *collection, const char *id,
 		e.time_ns = store_now_ns();
 		r = audit_write(s, &e);
 	}
-	return store_txn_end(s, r, "change an object's attributes");
+	return store_txn_end(s, r, what);
 }
 
 int ags_object_list(ags_store *s, const char *collection, const char *after,
@@ -775,10 +780,12 @@ int ags_object_revert(ags_store *s, int64_t *ret_version,
 	struct put_result res;
 	struct ags_object old;
 	int r;
+	const char *what = store_what(s, "revert an object", "revert %s/%s",
+				      collection, id);
 
 	r = check_names(s, "revert", collection, id);
 	if (r == 0)
-		r = store_txn_begin(s, "revert an object");
+		r = store_txn_begin(s, what);
 	if (r < 0)
 		return r;
 	r = ags_object_get(s, collection, id, version, true, &old);
@@ -790,5 +797,5 @@ int ags_object_revert(ags_store *s, int64_t *ret_version,
 	if (r == 0 && ret_version)
 		*ret_version = res.version;
 	sbuf_release(&body);
-	return store_txn_end(s, r, "revert an object");
+	return store_txn_end(s, r, what);
 }

@@ -684,6 +684,8 @@ int ags_index_create(ags_store *s, const char *collection, const char *field)
 	sqlite3_stmt *st;
 	char *msg = NULL;
 	int r;
+	const char *what =
+		store_what(s, "create an index", "index %s", collection);
 
 	if (name_check_collection(collection) < 0)
 		return store_fail(s, -EINVAL, "cannot index %s: %s", collection,
@@ -695,7 +697,7 @@ int ags_index_create(ags_store *s, const char *collection, const char *field)
 				  "a dotted path or a JSON path",
 				  collection, field);
 	}
-	r = store_txn_begin(s, "create an index");
+	r = store_txn_begin(s, what);
 	if (r < 0)
 		goto done;
 	r = collection_find(s, collection, &col);
@@ -710,11 +712,11 @@ int ags_index_create(ags_store *s, const char *collection, const char *field)
 		r = sqlite3_step(st);
 		sqlite3_reset(st);
 		if (r == SQLITE_ROW) { /* already indexed: nothing to do */
-			r = store_txn_end(s, 0, "create an index");
+			r = store_txn_end(s, 0, what);
 			goto done;
 		}
 		r = r == SQLITE_DONE ? store_stmt(s, SQL_INDEX_NEXT, &st)
-				     : store_sql_fail(s, r, "create an index");
+				     : store_sql_fail(s, r, what);
 	}
 	if (r == 0) {
 		sqlite3_step(st);
@@ -739,7 +741,7 @@ int ags_index_create(ags_store *s, const char *collection, const char *field)
 		r = r == SQLITE_DONE ? 0
 				     : store_sql_fail(s, r, "record the index");
 	}
-	r = store_txn_end(s, r, "create an index");
+	r = store_txn_end(s, r, what);
 done:
 	sbuf_release(&path);
 	sbuf_release(&name);

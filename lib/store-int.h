@@ -52,6 +52,7 @@ struct ags_store {
 
 	/* storage behind the borrowed pointers of the last result */
 	struct sbuf res_collection, res_id, res_body;
+	struct sbuf what; /* store_what() */
 };
 
 /* A row of the collections table, as read by collection_find(). */
@@ -67,6 +68,13 @@ struct object_row {
 	int64_t size;
 	struct ags_attr attr;
 };
+
+/** What a change does, naming what it changes ("drop collection 'c'"), for
+ * its messages: "cannot <what>: ...". Valid until the next call, so only
+ * the public function a caller called uses it. On failure to format it is
+ * @fallback, which names nothing. */
+const char *store_what(ags_store *s, const char *fallback, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /** Set the handle's message and return @err (a negative errno). */
 int store_fail(ags_store *s, int err, const char *fmt, ...)

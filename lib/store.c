@@ -25,6 +25,18 @@ int store_fail(ags_store *s, int err, const char *fmt, ...)
 	return err;
 }
 
+const char *store_what(ags_store *s, const char *fallback, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	sbuf_reset(&s->what);
+	va_start(ap, fmt);
+	r = sbuf_vaddf(&s->what, fmt, ap);
+	va_end(ap);
+	return r < 0 ? fallback : s->what.buf;
+}
+
 static int errno_of_sqlite(int rc)
 {
 	switch (rc & 0xff) {
@@ -691,6 +703,7 @@ int ags_store_open(ags_store **out, const char *uri,
 		return -ENOMEM;
 	s->path = s->err = s->comm = s->origin = (struct sbuf)SBUF_INIT;
 	s->res_collection = s->res_id = s->res_body = (struct sbuf)SBUF_INIT;
+	s->what = (struct sbuf)SBUF_INIT;
 	s->read_only = o->read_only;
 	s->max_body = o->max_body ? o->max_body : AGS_MAX_BODY_DEFAULT;
 
@@ -729,6 +742,7 @@ void ags_store_close(ags_store *s)
 	sbuf_release(&s->res_collection);
 	sbuf_release(&s->res_id);
 	sbuf_release(&s->res_body);
+	sbuf_release(&s->what);
 	free(s);
 }
 

@@ -266,6 +266,44 @@ static void test_two_handles(void)
 	ags_store_close(b);
 }
 
+/* Whether the handle's message begins with @prefix. */
+static bool message_starts(ags_store *s, const char *prefix)
+{
+	return !strncmp(ags_errmsg(s), prefix, strlen(prefix));
+}
+
+/* A change that waited past the busy timeout says what it was to change. */
+static void test_busy_names_target(void)
+{
+	struct ags_options o = { .busy_timeout_ms = 20 };
+	ags_store *holder = fixture_open(), *s;
+	char *msg = NULL;
+
+	is_int(ags_store_open(&s, fixture_path(), &o, &msg), 0,
+	       "open a handle with a short busy timeout");
+	ags_collection_create(holder, "busy");
+	ags_object_put(holder, NULL, "busy", "k", "1", 1, 0);
+	ags_object_put(holder, NULL, "busy", "k", "2", 1, 0);
+	is_int(ags_store_begin(holder), 0, "another handle holds the lock");
+	ags_object_put(holder, NULL, "busy", "held", "1", 1, 0);
+	is_int(ags_collection_create(s, "other"), -EBUSY, "mkcol: EBUSY");
+	ok(message_starts(s, "cannot create collection 'other': "),
+	   "naming the collection: %s", ags_errmsg(s));
+	is_int(ags_collection_drop(s, "busy", true), -EBUSY, "rmcol: EBUSY");
+	ok(message_starts(s, "cannot drop collection 'busy': "),
+	   "naming the collection: %s", ags_errmsg(s));
+	is_int(ags_object_revert(s, NULL, "busy", "k", 1), -EBUSY,
+	       "revert: EBUSY");
+	ok(message_starts(s, "cannot revert busy/k: "), "naming the object: %s",
+	   ags_errmsg(s));
+	is_int(ags_index_create(s, "busy", "n"), -EBUSY, "index: EBUSY");
+	ok(message_starts(s, "cannot index busy: "),
+	   "naming the collection: %s", ags_errmsg(s));
+	ags_store_rollback(holder);
+	ags_store_close(s);
+	ags_store_close(holder);
+}
+
 static long wal_pages(void)
 {
 	char path[96];
@@ -323,6 +361,7 @@ int main(void)
 	test_batch_nested();
 	test_read_only();
 	test_two_handles();
+	test_busy_names_target();
 	test_manual_checkpoint();
 	ags_store_close(NULL);
 	ok(1, "closing NULL is harmless");
