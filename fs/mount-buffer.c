@@ -55,6 +55,7 @@ static int content_fill(struct mount *m, struct node *n, const char *body,
 		n->content.loaded = true;
 		n->content.dirty = false;
 		n->content.written = false;
+		n->content.overflow = 0;
 		n->content.matches_store = current;
 		if (!current) /* served, they may be in the kernel's pages */
 			node_pages_stale(m, n);
@@ -173,6 +174,7 @@ void content_drop(struct mount *m, struct node *n)
 	n->content.loaded = false;
 	n->content.dirty = false;
 	n->content.written = false;
+	n->content.overflow = 0;
 	n->content.matches_store = false;
 	n->content.gen++;
 }
@@ -198,14 +200,18 @@ int content_write(struct mount *m, struct node *n, const struct actor *a,
 	if (!n->content.loaded)
 		return -EAGAIN;
 	r = tmpfile_write(&n->content.data, buf, len, off);
-	if (r < 0)
+	/* The file is no longer what its writer wrote: unless it cuts it
+	 * back, its close must fail too, not store the bytes that fit. */
+	if (r == -EFBIG && n->content.overflow < (size_t)off + len)
+		n->content.overflow = (size_t)off + len;
+	if (r < 0 && r != -EFBIG)
 		return r;
 	changed(n);
 	n->content.written = true;
 	n->content.writer = *a;
 	/* A write after utimens() sets the time again, as on any file. */
 	n->attr.set &= ~(unsigned)AGS_ATTR_MTIME;
-	return 0;
+	return r;
 }
 
 int content_truncate(struct mount *m, struct node *n, off_t len)
@@ -223,6 +229,7 @@ int content_truncate(struct mount *m, struct node *n, off_t len)
 	r = tmpfile_truncate(&n->content.data, len);
 	if (r < 0)
 		return r;
+	n->content.overflow = 0;
 	changed(n);
 	return 0;
 }
@@ -297,6 +304,7 @@ struct snapshot {
 	struct actor writer;
 	struct mattr attr;
 	uint64_t gen;
+	size_t overflow;
 	int64_t number;
 	enum node_kind kind;
 	bool hidden; /* a TEMP over an object hidden by a rename */
@@ -342,6 +350,7 @@ static int snapshot_take(struct mount *m, struct node *n, struct snapshot *sn)
 	sn->writer = n->content.writer;
 	sn->attr = n->attr;
 	sn->gen = n->content.gen;
+	sn->overflow = n->content.overflow;
 	sn->number = n->number;
 	sn->kind = n->kind;
 	e = n->kind == NODE_TEMP ? entry_find(m, n->parent, n->name) : NULL;
@@ -363,6 +372,7 @@ static void content_reset(struct mount *m, struct node *n, uint64_t gen)
 	tmpfile_truncate(&n->content.data, 0);
 	n->content.dirty = false;
 	n->content.written = false;
+	n->content.overflow = 0;
 	n->content.gen++;
 }
 
@@ -551,8 +561,17 @@ int content_commit(struct mount *m, struct node *n, bool *ret_inval)
 	 * row waits for the lock), and its message names the file. The
 	 * library then stores the body without reading it again
 	 * (object-int.h). */
-	r = body_check(m, sn.coll.buf, sn.fname.buf, sn.body.buf, sn.body.len,
-		       &why);
+	if (sn.overflow) {
+		r = -EFBIG;
+		sbuf_addf(&why,
+			  "cannot store %s/%s: a write would have made the "
+			  "body %zu bytes, more than the store's limit of %zu",
+			  sn.coll.buf, sn.fname.buf, sn.overflow,
+			  mount_max_body(m));
+	} else {
+		r = body_check(m, sn.coll.buf, sn.fname.buf, sn.body.buf,
+			       sn.body.len, &why);
+	}
 	if (r == 0) {
 		r = actor_apply(s, &sn.writer);
 		if (r == 0)
@@ -572,11 +591,13 @@ int content_commit(struct mount *m, struct node *n, bool *ret_inval)
 		if (first && sn.kind == NODE_OBJECT)
 			name_as_stored(m, s, n, &sn);
 		if (first)
-			refusal_record(
-				m, s, &sn.writer,
-				sn.kind == NODE_OBJECT || sn.hidden ? "update"
-								    : "create",
-				sn.coll.buf, sn.id.buf, sn.body.len, why.buf);
+			refusal_record(m, s, &sn.writer,
+				       sn.kind == NODE_OBJECT || sn.hidden
+					       ? "update"
+					       : "create",
+				       sn.coll.buf, sn.id.buf,
+				       sn.overflow ? sn.overflow : sn.body.len,
+				       why.buf);
 		/* Kept while a handle is open: its writer may not be done. */
 		pthread_mutex_lock(&m->lock);
 		if (n->opens == 0) {

@@ -155,6 +155,10 @@ struct content {
 	uint64_t refused_gen; /* the bytes of this gen were refused and
 				 audited (0: none; written bytes have
 				 gen >= 1) */
+	size_t overflow;      /* a write past the store's limit was refused
+				 and would have made the file this long
+				 (0: none): the bytes held are not what
+				 was written, and are never stored */
 	int64_t mtime_ns;     /* last change of the bytes */
 	struct actor writer;  /* who changed them last */
 };

@@ -175,6 +175,16 @@ is "$rc" 1 "nothing stored"
 run sh -c "head -c 20000000 /dev/zero >'$X'"
 like "$err" 'too large' "an object's buffer stops at the limit too"
 is "$("$AGS" get c x)" "$BODY" "the object is unchanged"
+# what fitted before the write that failed is never stored, even when it
+# is valid JSON on its own (the first 16 MiB of a longer number)
+head -c $((17 << 20)) /dev/zero | tr '\0' 1 >"$TMP/long.json"
+run cp "$TMP/long.json" "$X"
+like "$err" "error writing .*File too large" "cp of 17 MiB onto an object: the write fails"
+like "$err" "failed to close .*File too large" "and so does its close"
+is "$("$AGS" get c x)" "$BODY" "the object is unchanged"
+like "$("$AGS" log --id x | tail -n 1)" '"error": "cannot store c/x.json: a write would have made the body [0-9]+ bytes, more than the store.s limit of 16777216"' \
+	"the refusal is audited with why"
+rm -f "$TMP/long.json"
 
 # ---- with another process holding the store's write lock past the busy
 # timeout (5 s), invalid JSON is still EINVAL: the body is checked before
