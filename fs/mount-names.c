@@ -253,7 +253,7 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		mount_write_unlock(m);
 	}
 	if (r == 0) {
-		h = handle_new(m, n, fi->flags);
+		h = handle_new(m, n, fi->flags, &a);
 		if (!h)
 			r = -ENOMEM;
 	}

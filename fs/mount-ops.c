@@ -680,13 +680,15 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 
 /* ---- open files ---------------------------------------------------------- */
 
-struct handle *handle_new(struct mount *m, struct node *n, int flags)
+struct handle *handle_new(struct mount *m, struct node *n, int flags,
+			  const struct actor *opener)
 {
 	struct handle *h = calloc(1, sizeof(*h));
 
 	if (!h)
 		return NULL;
 	h->writable = (flags & O_ACCMODE) != O_RDONLY;
+	h->opener = *opener;
 	pthread_mutex_lock(&m->lock);
 	h->node = node_ref(n);
 	kept_forget(m, n); /* open: its bytes are in use */
@@ -787,6 +789,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct mount *m = mount_of(req);
 	struct node *n = node_get_or_reload(m, ino);
 	bool writable = (fi->flags & O_ACCMODE) != O_RDONLY;
+	struct actor opener;
 	struct handle *h;
 	int r = 0;
 
@@ -817,7 +820,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	default:
 		r = -EISDIR;
 	}
-	h = r == 0 ? handle_new(m, n, fi->flags) : NULL;
+	actor_ids_from_req(&opener, req);
+	h = r == 0 ? handle_new(m, n, fi->flags, &opener) : NULL;
 	if (r == 0 && !h)
 		r = -ENOMEM;
 	if (r == 0)
@@ -884,13 +888,23 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 /* The writer of a request. The opener of a shell redirection is the shell
  * before it runs the tool (same pid, comm "bash"), so the name is read at
  * the first write of each process through the handle, and kept for its
- * next writes. */
+ * next writes. A page of a shared mapping written back by the kernel comes
+ * with no caller (pid 0): the last writer through the handle, else its
+ * opener, wrote it. */
 static void writer_of(struct mount *m, struct handle *h, fuse_req_t req,
 		      struct actor *out)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	bool known;
 
+	if (ctx->pid == 0) {
+		pthread_mutex_lock(&m->lock);
+		*out = h->writer.pid ? h->writer : h->opener;
+		pthread_mutex_unlock(&m->lock);
+		if (!out->comm[0])
+			actor_read_comm(m, out);
+		return;
+	}
 	pthread_mutex_lock(&m->lock);
 	known = h->writer.pid == ctx->pid && h->writer.uid == ctx->uid &&
 		h->writer.gid == ctx->gid;

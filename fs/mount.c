@@ -187,15 +187,25 @@ static void read_comm(struct mount *m, char *out, size_t size, int32_t pid)
 	out[n] = '\0';
 }
 
-void actor_from_req(struct actor *out, fuse_req_t req)
+void actor_ids_from_req(struct actor *out, fuse_req_t req)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 
 	out->uid = ctx->uid;
 	out->gid = ctx->gid;
 	out->pid = ctx->pid;
-	read_comm(fuse_req_userdata(req), out->comm, sizeof(out->comm),
-		  ctx->pid);
+	out->comm[0] = '\0';
+}
+
+void actor_read_comm(struct mount *m, struct actor *a)
+{
+	read_comm(m, a->comm, sizeof(a->comm), a->pid);
+}
+
+void actor_from_req(struct actor *out, fuse_req_t req)
+{
+	actor_ids_from_req(out, req);
+	actor_read_comm(fuse_req_userdata(req), out);
 }
 
 int actor_apply(ags_store *s, const struct actor *a)

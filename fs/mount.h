@@ -420,6 +420,11 @@ void mount_log(struct mount *m, int prio, const char *fmt, ...)
 
 /** The caller of @req, with its process name read from /proc. */
 void actor_from_req(struct actor *out, fuse_req_t req);
+/** The caller of @req without its process name (comm ""): for when it is
+ * needed only later, if at all (actor_read_comm). */
+void actor_ids_from_req(struct actor *out, fuse_req_t req);
+/** Fill in @a's process name from /proc, "?" when it has exited. */
+void actor_read_comm(struct mount *m, struct actor *a);
 
 /** Make @a the actor of the next changes on @s, with origin "fs". */
 int actor_apply(ags_store *s, const struct actor *a);
@@ -584,7 +589,8 @@ void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	       fuse_ino_t newparent, const char *newname, unsigned int flags);
 
 /** Open a new handle on @n (reference and open count taken). */
-struct handle *handle_new(struct mount *m, struct node *n, int flags);
+struct handle *handle_new(struct mount *m, struct node *n, int flags,
+			  const struct actor *opener);
 /** Undo handle_new() for a reply the kernel never received. */
 void handle_drop(struct mount *m, struct handle *h);
 /** Free the handles the kernel did not release before the end. */
@@ -607,6 +613,7 @@ struct handle {
 	struct link link;    /* in mount.open_files */
 	struct node *node;   /* referenced */
 	struct actor writer; /* the last process that wrote through it */
+	struct actor opener; /* who opened it; comm "" until needed */
 	bool writable;
 };
 

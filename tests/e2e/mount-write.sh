@@ -26,6 +26,22 @@ is "$("$AGS" history c alice | wc -l | tr -d ' ')" 2 "history is continuous"
 /bin/echo '{"appended": true}' >"$MNT/c/app.json"
 is "$(last_field comm)" echo "a tool's write is audited with its name"
 
+# ---- a shared mapping's pages come back from the kernel with no caller:
+# the audit names the process that opened the file
+echo '{"m": 11}' >"$MNT/c/mapped.json"
+run "$PY" - "$MNT/c/mapped.json" <<'PY'
+import mmap, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+with mmap.mmap(fd, 9) as m:
+    m[0:9] = b'{"m": 22}'
+    m.flush()
+os.close(fd)
+print(os.getpid())
+PY
+is "$("$AGS" get c mapped)" '{"m": 22}' "a write through mmap is stored"
+is "$(last_field pid)/$(last_field comm)" "$out/python3" \
+	"and audited as the writing process, not as pid 0"
+
 # ---- cp into, over, out of
 printf '{"from": "disk"}' >"$TMP/in.json"
 rows=$(audit_rows)
