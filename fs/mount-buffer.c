@@ -214,6 +214,20 @@ int content_write(struct mount *m, struct node *n, const struct actor *a,
 	return r;
 }
 
+bool content_storable(struct mount *m, struct node *n)
+{
+	struct sbuf body = SBUF_INIT;
+	bool ok;
+
+	pthread_mutex_lock(&m->lock);
+	ok = !n->content.overflow && n->content.data.len <= mount_max_body(m) &&
+	     sbuf_add(&body, n->content.data.data, n->content.data.len) == 0;
+	pthread_mutex_unlock(&m->lock);
+	ok = ok && json_check(body.buf, body.len, NULL) == 0;
+	sbuf_release(&body);
+	return ok;
+}
+
 int content_truncate(struct mount *m, struct node *n, off_t len)
 {
 	int r;

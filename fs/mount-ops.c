@@ -688,6 +688,7 @@ struct handle *handle_new(struct mount *m, struct node *n, int flags,
 	if (!h)
 		return NULL;
 	h->writable = (flags & O_ACCMODE) != O_RDONLY;
+	h->sync_writes = h->writable && (flags & (O_SYNC | O_DSYNC));
 	h->opener = *opener;
 	pthread_mutex_lock(&m->lock);
 	h->node = node_ref(n);
@@ -989,12 +990,20 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		     struct fuse_file_info *fi)
 {
 	struct mount *m = mount_of(req);
+	struct handle *h = handle_of(fi);
 	ags_store *s;
 	int r;
 
 	(void)ino;
 	(void)datasync;
-	r = commit_handle(m, handle_of(fi));
+	/* A file opened O_SYNC gets an fsync after each write(): a body
+	 * written in several is not JSON until its last, and the earlier
+	 * ones must not fail for it. Its close() commits or refuses it. */
+	if (h->sync_writes && !content_storable(m, h->node)) {
+		fuse_reply_err(req, 0);
+		return;
+	}
+	r = commit_handle(m, h);
 	if (r == 0) {
 		s = mount_store(m);
 		r = s ? ags_store_sync(s) : -EIO;

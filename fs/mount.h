@@ -547,6 +547,9 @@ void content_drop(struct mount *m, struct node *n);
 /** write() into a node's content. Lock held. */
 int content_write(struct mount *m, struct node *n, const struct actor *a,
 		  const char *buf, size_t len, off_t off);
+/** Whether a node's written bytes are a body the store would take (valid
+ * JSON within the limit). Takes the lock. */
+bool content_storable(struct mount *m, struct node *n);
 /** Truncate a node's content (O_TRUNC, ftruncate). Lock held. */
 int content_truncate(struct mount *m, struct node *n, off_t len);
 
@@ -615,6 +618,7 @@ struct handle {
 	struct actor writer; /* the last process that wrote through it */
 	struct actor opener; /* who opened it; comm "" until needed */
 	bool writable;
+	bool sync_writes; /* O_SYNC or O_DSYNC: each write() brings an fsync */
 };
 
 /* ---- mount-audit.c ------------------------------------------------------ */

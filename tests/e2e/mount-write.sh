@@ -42,6 +42,25 @@ is "$("$AGS" get c mapped)" '{"m": 22}' "a write through mmap is stored"
 is "$(last_field pid)/$(last_field comm)" "$out/python3" \
 	"and audited as the writing process, not as pid 0"
 
+# ---- a file opened O_SYNC gets an fsync after each write(): a body
+# written in pieces commits once it is whole, and no piece fails
+run "$PY" - "$MNT/c/synced.json" <<'PY'
+import os, sys
+body = b'{"a": 1, "b": [1, 2, 3, 4, 5, 6, 7, 8, 9]}'
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_SYNC)
+for i in range(0, len(body), 4):
+    os.write(fd, body[i:i + 4])
+os.close(fd)
+print("ok")
+PY
+is "$out$err" ok "O_SYNC writes of a body in pieces all succeed"
+is "$("$AGS" get c synced)" '{"a": 1, "b": [1, 2, 3, 4, 5, 6, 7, 8, 9]}' \
+	"and the whole body is stored"
+is "$("$AGS" log --id synced | grep -c '"error"')" 0 "and no piece is refused"
+run dd if=/dev/zero of="$MNT/c/synced.json" bs=4 count=1 oflag=sync conv=notrunc status=none
+like "$err" "closing output file .*Invalid argument" "an O_SYNC writer's invalid body still fails its close"
+is "$("$AGS" get c synced)" '{"a": 1, "b": [1, 2, 3, 4, 5, 6, 7, 8, 9]}' "and is not stored"
+
 # ---- cp into, over, out of
 printf '{"from": "disk"}' >"$TMP/in.json"
 rows=$(audit_rows)
