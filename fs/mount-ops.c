@@ -481,11 +481,14 @@ static void attr_from(struct ags_attr *a, const struct stat *st, int to_set)
 static int truncate_object(struct mount *m, struct node *n, bool has_fh,
 			   off_t size, const struct actor *a)
 {
-	bool open, inval = false;
+	bool writers, inval = false;
 	int tries, r;
 
+	/* truncate(path) is a change of its own, committed now, or by the
+	 * close of a writer that has the file open (it shares the buffer);
+	 * one through a handle (ftruncate, O_TRUNC) is part of its writing. */
 	pthread_mutex_lock(&m->lock);
-	open = n->opens > 0;
+	writers = n->writers > 0;
 	kept_drop_for_writer(m, n);
 	pthread_mutex_unlock(&m->lock);
 	for (tries = 0; tries < 3; tries++) {
@@ -494,7 +497,7 @@ static int truncate_object(struct mount *m, struct node *n, bool has_fh,
 			break;
 		pthread_mutex_lock(&m->lock);
 		r = content_truncate(m, n, size);
-		if (r == 0 && !has_fh && !open) {
+		if (r == 0 && !has_fh) {
 			n->content.written = true;
 			n->content.writer = *a;
 		}
@@ -502,7 +505,7 @@ static int truncate_object(struct mount *m, struct node *n, bool has_fh,
 		if (r != -EAGAIN)
 			break;
 	}
-	if (!has_fh && !open) {
+	if (!has_fh && !writers) {
 		if (r == 0)
 			r = content_commit(m, n, &inval);
 		pthread_mutex_lock(&m->lock);
