@@ -380,6 +380,7 @@ int cmd_umount(struct cli *cli, int argc, char **argv)
 	};
 	static const char *const names[] = { "MOUNTPOINT" };
 	bool lazy = false;
+	struct stat st;
 	int c, r;
 
 	(void)cli;
@@ -398,6 +399,14 @@ int cmd_umount(struct cli *cli, int argc, char **argv)
 			    names);
 	if (r)
 		return r;
+	/* A mount whose daemon died cannot be stat()ed: fusermount3 takes
+	 * it off. Only a directory that answers is known not to be one. */
+	if (stat(argv[optind], &st) == 0 && S_ISDIR(st.st_mode) &&
+	    !is_mount_point(argv[optind], &st)) {
+		cli_error("cannot unmount %s: nothing is mounted there",
+			  argv[optind]);
+		return EXIT_FAIL;
+	}
 	r = unmount(argv[optind], lazy);
 	if (r < 0)
 		cli_error("cannot unmount %s: %s", argv[optind], strerror(-r));

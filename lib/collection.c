@@ -194,8 +194,9 @@ int ags_collection_drop(ags_store *s, const char *name, bool force)
 	if (r == 0 && row.count > 0 && !force)
 		r = store_fail(s, -ENOTEMPTY,
 			       "cannot drop collection '%s': it holds %lld "
-			       "objects; remove them first or force the drop",
-			       name, (long long)row.count);
+			       "objects; remove them first, or drop it with "
+			       "them (agentstate rmcol --force %s)",
+			       name, (long long)row.count, name);
 	if (r == 0 && row.count > 0)
 		r = empty_collection(s, name, row.cid);
 	if (r == 0)

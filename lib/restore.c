@@ -252,7 +252,8 @@ int ags_backup_restore(const char *uri, const char *file,
 				sbuf_addf(&msg,
 					  "cannot restore %s: it is mounted "
 					  "(a mount holds %s.lock); unmount "
-					  "it first, or force the restore",
+					  "it first, or force the restore "
+					  "(agentstate restore --force)",
 					  path.buf, path.buf);
 				r = -EBUSY;
 			}

@@ -634,8 +634,15 @@ static int connect(ags_store *s, const struct ags_options *o)
 	int flags = SQLITE_OPEN_NOMUTEX;
 	struct sbuf sql = SBUF_INIT, what = SBUF_INIT;
 	bool memory = strcmp(s->path.buf, ":memory:") == 0;
+	struct stat st;
 	int rc, r, waited;
 
+	if (!memory && stat(s->path.buf, &st) == 0 && S_ISDIR(st.st_mode))
+		return store_fail(s, -EISDIR,
+				  "cannot open store %s: it is a directory; "
+				  "give the store's file (%s/agentstate.db, "
+				  "say)",
+				  s->path.buf, s->path.buf);
 	if (!memory && o->no_create && access(s->path.buf, F_OK) != 0)
 		return store_fail(s, -ENOENT,
 				  "cannot open store %s: no such file; create "

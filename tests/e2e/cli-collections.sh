@@ -72,7 +72,7 @@ is "$("$AGS" ls zeta)" "" "ls of an empty collection prints nothing"
 
 # ---- rmcol ----
 before=$(state)
-fails 1 "cannot drop collection 'alpha': it holds 4 objects; remove them first or force the drop" \
+fails 1 "cannot drop collection 'alpha': it holds 4 objects; remove them first, or drop it with them \(agentstate rmcol --force alpha\)" \
 	"rmcol of a non-empty collection" "$AGS" rmcol alpha
 is "$(state)" "$before" "the refused rmcol changed nothing"
 succeeds "rmcol of an empty collection" "$AGS" rmcol zeta

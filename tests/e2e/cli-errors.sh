@@ -22,6 +22,10 @@ fails 1 "the store URI is empty; $supported" "an empty --store" \
 	"$AGS" --store '' ls
 AGENTSTATE_STORE=bad://x fails 1 "unknown scheme 'bad'" \
 	"a bad URI from AGENTSTATE_STORE" "$AGS" ls
+mkdir -p adir
+fails 1 "cannot open store adir: it is a directory; give the store's file \(adir/agentstate\.db, say\)" \
+	"a directory given as the store" "$AGS" --store adir ls
+
 # a path is a path, even one SQLite would read as a URI of its own
 succeeds "init of a store named file:..." "$AGS" --store file:uri.db init
 ok "makes the file of that name" test -f file:uri.db
