@@ -191,8 +191,9 @@ static int follow_restore(ags_store *s, struct log_ctx *log,
 	if (!mark->time_ns || now_ns == mark->time_ns)
 		return 0; /* an index made or dropped: the same log */
 	cli_error("the store was restored from a backup while its log was "
-		  "followed: going on with the rows of the restored log newer "
-		  "than row %lld of the log before",
+		  "followed: going on with the rows of the restored log "
+		  "written after row %lld of the log before (the restored "
+		  "log numbers its rows anew, from the backup's last)",
 		  (long long)log->filter.after_seq);
 	log->filter.after_seq = 0;
 	log->filter.since_ns = mark->time_ns + 1;
