@@ -635,15 +635,17 @@ static int export_tree(struct exporter *x)
 	return r;
 }
 
-/* The top of a store's mount: its directories are that store's
- * collections, and an export would remove their objects as files of
- * objects that are gone. */
+/* The top of a store's mount, or one of its collections: the top's
+ * directories are that store's collections, and an export would remove
+ * their objects as files of objects that are gone; a collection holds no
+ * directory, and would keep the export's first file as a temporary one. */
 static bool is_store_mount(int dir)
 {
 	struct statfs fs;
 
 	return fstatfs(dir, &fs) == 0 && fs.f_type == FUSE_SUPER_MAGIC &&
-	       faccessat(dir, ".agentstate/audit.jsonl", F_OK, 0) == 0;
+	       (faccessat(dir, ".agentstate/audit.jsonl", F_OK, 0) == 0 ||
+		faccessat(dir, "../.agentstate/audit.jsonl", F_OK, 0) == 0);
 }
 
 int ags_snapshot_export(ags_store *s, struct ags_export_result *ret,
@@ -674,9 +676,9 @@ int ags_snapshot_export(ags_store *s, struct ags_export_result *ret,
 		close(x.root);
 		return store_fail(s, -EPERM,
 				  "cannot export to %s: it is the mount of a "
-				  "store, whose directories are its "
-				  "collections; export into a directory "
-				  "outside it",
+				  "store, or one of its collections, whose "
+				  "directories are that store's; export into "
+				  "a directory outside it",
 				  dir);
 	}
 	/* Two exports into one DIR would sweep each other's temporary

@@ -198,8 +198,10 @@ fi
 AGENTSTATE_STORE=$TMP/other.db "$AGS" init >/dev/null
 listing=$(cd "$MNT" && find . | sort)
 audit=$("$AGS" log | wc -l)
-fails 1 "cannot export to .*: it is the mount of a store, whose directories are its collections; export into a directory outside it" \
+fails 1 "cannot export to .*: it is the mount of a store, or one of its collections, whose directories are that store's; export into a directory outside it" \
 	"export into a mount" env AGENTSTATE_STORE="$TMP/other.db" "$AGS" export "$MNT"
+fails 1 "cannot export to .*/c: it is the mount of a store, or one of its collections" \
+	"export into a collection of a mount" "$AGS" export "$MNT/c"
 is "$(cd "$MNT" && find . | sort)" "$listing" "the mount's tree is as it was"
 is "$("$AGS" log | wc -l)" "$audit" "and nothing was audited"
 
