@@ -92,6 +92,7 @@ static int add_file(struct importer *x, size_t col, const char *fname)
 	struct imp_file *f;
 
 	if (name_decode_file(&id, fname) < 0) {
+		sbuf_release(&id);
 		/* Not an object name, so not ours; but one ending in .json
 		 * was most likely meant as one, and --prune would remove the
 		 * object it was meant for. */
