@@ -498,6 +498,7 @@ static int query_int(ags_store *s, const char *sql, const char *what, int *out)
 	int64_t v = 0;
 	int r = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
 
+	*out = 0; /* set on every path, so no caller reads it unset */
 	if (r != SQLITE_OK)
 		return store_sql_fail(s, r, what);
 	r = store_step_int(s, st, what, &v);
