@@ -42,4 +42,9 @@ int json_pretty(struct sbuf *out, const char *buf, size_t len);
  * comparison is over the canonical form). */
 bool json_same_value(const char *a, size_t alen, const char *b, size_t blen);
 
+/** Append the canonical spelling of the valid JSON value [s, s+len) (see
+ * json-canon.c): two values are equal, as find compares them, exactly when
+ * their canonical spellings are. @return 0, -EINVAL, or -ENOMEM. */
+int json_canon(struct sbuf *out, const char *s, size_t len);
+
 #endif

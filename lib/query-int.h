@@ -2,8 +2,15 @@
 #ifndef AGS_QUERY_INT_H
 #define AGS_QUERY_INT_H
 
+#include <sqlite3.h>
+
 #include "agentstate.h"
 #include "sbuf-int.h"
+
+/** Give connection @db the SQL function ags_json_canon(TEXT): the canonical
+ * spelling of a JSON value (json-canon.c), NULL for what is not JSON.
+ * @return an SQLite result code. */
+int query_add_functions(sqlite3 *db);
 
 /** Turn a field ("a.b.0", "a.\"odd key\"" or "$.a[0].b") into the SQLite
  * JSON path it names ("$.a.b[0]"). @return 0 or -EINVAL. */

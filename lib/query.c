@@ -199,6 +199,64 @@ static int type_pair(const char *type, const char **a, const char **b)
 	return -EINVAL;
 }
 
+static void canon_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct sbuf out = SBUF_INIT;
+	const char *text;
+	int r;
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) != SQLITE_TEXT) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	text = (const char *)sqlite3_value_text(argv[0]);
+	r = json_canon(&out, text, (size_t)sqlite3_value_bytes(argv[0]));
+	if (r == -ENOMEM)
+		sqlite3_result_error_nomem(ctx);
+	else if (r < 0)
+		sqlite3_result_null(ctx);
+	else
+		sqlite3_result_text(ctx, out.buf, (int)out.len,
+				    SQLITE_TRANSIENT);
+	sbuf_release(&out);
+}
+
+int query_add_functions(sqlite3 *db)
+{
+	return sqlite3_create_function_v2(db, "ags_json_canon", 1,
+					  SQLITE_UTF8 | SQLITE_DETERMINISTIC |
+						  SQLITE_INNOCUOUS,
+					  NULL, canon_fn, NULL, NULL, NULL);
+}
+
+/* "P holds the object or array v": compared in the canonical spelling, so
+ * that members spelled otherwise ({"n": 1.0}, "\u00e9") still match. */
+static int add_equal_container(struct query *q, const char *p, const char *type,
+			       sqlite3_value *val)
+{
+	struct sbuf canon = SBUF_INIT;
+	const char *text = (const char *)sqlite3_value_text(val);
+	const char *ta, *tb;
+	int pt, pv, r;
+
+	r = text ? json_canon(&canon, text, (size_t)sqlite3_value_bytes(val))
+		 : -ENOMEM;
+	sqlite3_value_free(val);
+	if (r == 0)
+		r = type_pair(type, &ta, &tb);
+	pt = r == 0 ? param(q, ta, NULL) : r;
+	pv = pt > 0 ? param(q, canon.buf, NULL) : pt;
+	if (pv < 0) {
+		sbuf_release(&canon);
+		return pv;
+	}
+	q->b[pv - 1].owned = sbuf_detach(&canon); /* freed with the query */
+	sql_compare_canon(&q->sql, p, pv);
+	sql_and(&q->sql);
+	return sql_type_in(&q->sql, p, pt, pt);
+}
+
 /* "P has the JSON value v": type and value both match. The value is compared
  * first: SQLite tests the terms in order, and a row whose value differs then
  * costs one JSON function call instead of two. */
@@ -212,6 +270,8 @@ static int add_equal(struct query *q, const char *p, const char *type,
 		sqlite3_value_free(val);
 		return sql_type_null(&q->sql, p);
 	}
+	if (!strcmp(type, "object") || !strcmp(type, "array"))
+		return add_equal_container(q, p, type, val);
 	if (type_pair(type, &ta, &tb) < 0) {
 		sqlite3_value_free(val);
 		return -EINVAL;

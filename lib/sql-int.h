@@ -187,6 +187,8 @@ int sql_type_null(struct sbuf *out, const char *p);
 int sql_exists(struct sbuf *out, const char *p, bool exists);
 /** "json_extract(body, P) <op> ?v", op one of = < <= > >= */
 int sql_compare(struct sbuf *out, const char *p, const char *op, int pv);
+/** "ags_json_canon(json_extract(body, P)) = ?v" (query-int.h) */
+int sql_compare_canon(struct sbuf *out, const char *p, int pv);
 /** " AND id > ?a ORDER BY id LIMIT ?l" */
 int sql_find_tail(struct sbuf *out, int pafter, int plimit);
 /** "EXPLAIN QUERY PLAN " */

@@ -418,6 +418,12 @@ int sql_compare(struct sbuf *out, const char *p, const char *op, int pv)
 	return sbuf_addf(out, "json_extract(body, %s) %s ?%d", p, op, pv);
 }
 
+int sql_compare_canon(struct sbuf *out, const char *p, int pv)
+{
+	return sbuf_addf(out, "ags_json_canon(json_extract(body, %s)) = ?%d", p,
+			 pv);
+}
+
 int sql_find_tail(struct sbuf *out, int pafter, int plimit)
 {
 	return sbuf_addf(out, " AND id > ?%d ORDER BY id LIMIT ?%d", pafter,

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "json-int.h"
+#include "query-int.h"
 #include "store-int.h"
 #include "uri-int.h"
 
@@ -672,6 +673,9 @@ static int connect(ags_store *s, const struct ags_options *o)
 					: sqlite3_errstr(rc));
 	}
 	sqlite3_extended_result_codes(s->db, 1);
+	rc = query_add_functions(s->db);
+	if (rc != SQLITE_OK)
+		return store_sql_fail(s, rc, "open the store");
 	s->busy_ms = o->busy_timeout_ms > 0 ? o->busy_timeout_ms : 5000;
 	sqlite3_busy_timeout(s->db, s->busy_ms);
 	/* Manual checkpoints: SQLite's only past a limit far above its

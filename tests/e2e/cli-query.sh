@@ -38,6 +38,11 @@ is "$(find_ids t v '"alice"')" "nested" "the same as the quoted string"
 is "$(find_ids t v ' 12 ')" "n12 n12f" "JSON with white space around is JSON"
 is "$(find_ids t v '{"x": 1')" "" "an unclosed object is taken as a string"
 is "$(find_ids t v nothing)" "" "no match prints nothing"
+is "$(find_ids t list '[1, 2000, -5e-1]')" "pretty" \
+	"an array matches by value, however its numbers are spelled"
+is "$(find_ids t a '{"b": [1e1, {"c": "d\u0065ep"}]}')" "nested" \
+	"so does an object, however its strings are spelled"
+is "$(find_ids t a '{"b": [{"c": "deep"}, 10]}')" "" "members in order"
 run "$AGS" find t v nothing
 is "$rc" 0 "no match is no failure"
 

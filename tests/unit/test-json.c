@@ -533,6 +533,31 @@ static void test_same_value(void)
 	ok(!same("[]", "{}"), "same: array is not object");
 }
 
+static void canon_is(const char *in, const char *want)
+{
+	struct sbuf out = SBUF_INIT;
+	int r = json_canon(&out, in, strlen(in));
+
+	if (r < 0)
+		sbuf_addf(&out, "error %d", r);
+	is_str(out.buf, want, "canonical %s", in);
+	sbuf_release(&out);
+}
+
+static void test_canon(void)
+{
+	canon_is(" { \"a\" : 1.0 , \"b\" : [ true, null ] } ",
+		 "{\"a\":1,\"b\":[true,null]}");
+	canon_is("[1, 1.0, 1e0, 10E-1, -0.0, 100e-2]", "[1,1,1,1,0,1]");
+	canon_is("[12345678901234567890, 9007199254740993, 0.5, 1e400]",
+		 "[1.2345678901234567e+19,9007199254740993,0.5,inf]");
+	canon_is("\"\\u00e9\\/\\u0041\\n\\u001f\\\"\"",
+		 "\"\u00e9/A\\u000a\\u001f\\\"\"");
+	canon_is("\"\\ud83d\\ude00\"", "\"\U0001F600\"");
+	canon_is("{\"\\u0061\": \"x\"}", "{\"a\":\"x\"}");
+	canon_is("[1,", "error -22");
+}
+
 int main(void)
 {
 	test_utf8();
@@ -546,5 +571,6 @@ int main(void)
 	test_big_objects();
 	test_pretty();
 	test_same_value();
+	test_canon();
 	return done_testing();
 }

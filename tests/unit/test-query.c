@@ -113,6 +113,40 @@ static void test_find(void)
 	sbuf_release(&out);
 }
 
+/* Objects and arrays compare by value, members in order: how a member's
+ * number or string is spelled does not matter. */
+static void test_containers(void)
+{
+	static const char body[] = "{\"obj\": {\"k\": [1.0, 2e0]}, "
+				   "\"tags\": [\"\\u00e9\", \"\\n\"], "
+				   "\"s\": \"{\\\"k\\\": 1}\"}";
+	static const char in[] = "{\"obj\": {\"$in\": [{\"k\": [1, 2]}]}}";
+	struct sbuf out = SBUF_INIT;
+	static const char *const cases[][3] = {
+		{ "obj", "{\"k\": [1, 2]}", "t," },
+		{ "obj", "{\"k\":[1.0,2]}", "t," },
+		{ "obj", "{\"k\": [2, 1]}", "" },
+		{ "tags", "[\"\u00e9\", \"\\u000a\"]", "t," },
+		/* a string holding JSON is a string */
+		{ "s", "{\"k\": 1}", "" },
+		{ "s", "\"{\\\"k\\\": 1}\"", "t," },
+	};
+
+	ags_collection_create(s, "things");
+	ags_object_put(s, NULL, "things", "t", body, strlen(body), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		sbuf_reset(&out);
+		ags_query_find(s, "things", cases[i][0], cases[i][1],
+			       strlen(cases[i][1]), NULL, 0, ids_cb, &out);
+		is_str(out.buf, cases[i][2], "find %s = %s", cases[i][0],
+		       cases[i][1]);
+	}
+	sbuf_reset(&out);
+	ags_query_filter(s, "things", in, strlen(in), NULL, 0, ids_cb, &out);
+	is_str(out.buf, "t,", "$in compares containers by value too");
+	sbuf_release(&out);
+}
+
 static void test_filter(void)
 {
 	filter_is("{\"age\": {\"$gte\": 18}, \"role\": \"admin\"}", "a,");
@@ -196,6 +230,7 @@ int main(void)
 	setup();
 	test_paths();
 	test_find();
+	test_containers();
 	test_filter();
 	test_index();
 	ags_store_close(s);
