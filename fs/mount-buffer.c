@@ -214,6 +214,28 @@ int content_write(struct mount *m, struct node *n, const struct actor *a,
 	return r;
 }
 
+/* Whether @d cannot be a whole object or array: it opens one and does not
+ * end by closing it. The common case of a body written in pieces, told
+ * without reading it all. */
+static bool json_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static bool surely_partial(const struct tmpfile *d)
+{
+	size_t first = 0, last = d->len;
+
+	while (first < last && json_space(d->data[first]))
+		first++;
+	while (last > first && json_space(d->data[last - 1]))
+		last--;
+	if (first == last)
+		return true;
+	return (d->data[first] == '{' && d->data[last - 1] != '}') ||
+	       (d->data[first] == '[' && d->data[last - 1] != ']');
+}
+
 bool content_storable(struct mount *m, struct node *n)
 {
 	struct sbuf body = SBUF_INIT;
@@ -221,6 +243,7 @@ bool content_storable(struct mount *m, struct node *n)
 
 	pthread_mutex_lock(&m->lock);
 	ok = !n->content.overflow && n->content.data.len <= mount_max_body(m) &&
+	     !surely_partial(&n->content.data) &&
 	     sbuf_add(&body, n->content.data.data, n->content.data.len) == 0;
 	pthread_mutex_unlock(&m->lock);
 	ok = ok && json_check(body.buf, body.len, NULL) == 0;
