@@ -172,6 +172,14 @@ static int backup_locked(ags_store *s, const char *file,
 	return r;
 }
 
+/* Only after begin_snapshot() succeeded: a transaction open before it is
+ * a batch of the caller's, which it refused and must leave alone. */
+static void end_snapshot(ags_store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		store_exec(s, SQL_ROLLBACK, "end reading the store");
+}
+
 /* The read transaction pins one snapshot for all the steps, so the copy is
  * consistent however much other processes write meanwhile (without it the
  * backup would restart after each of their commits, and might never
@@ -185,15 +193,12 @@ static int begin_snapshot(ags_store *s, int64_t *ret_seq)
 				  "cannot back up: a batch is open on this "
 				  "handle; commit or roll it back first");
 	r = store_exec(s, SQL_BEGIN_READ, "begin reading the store");
-	if (r == 0)
+	if (r == 0) {
 		r = ags_audit_last_seq(s, ret_seq);
+		if (r < 0)
+			end_snapshot(s);
+	}
 	return r;
-}
-
-static void end_snapshot(ags_store *s)
-{
-	if (!sqlite3_get_autocommit(s->db))
-		store_exec(s, SQL_ROLLBACK, "end reading the store");
 }
 
 /* The backup is renamed over @file: were it the store itself (or one of
@@ -233,8 +238,9 @@ int ags_backup_write(ags_store *s, const char *file, ags_progress_cb progress,
 	if (r < 0)
 		return r;
 	r = begin_snapshot(s, &seq);
-	if (r == 0)
-		r = backup_locked(s, file, progress, ctx);
+	if (r < 0)
+		return r;
+	r = backup_locked(s, file, progress, ctx);
 	end_snapshot(s);
 	return r;
 }

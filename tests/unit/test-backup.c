@@ -64,6 +64,17 @@ static void test_backup(void)
 	       -ENOENT, "a backup into a missing directory fails");
 	ok(strstr(ags_errmsg(s), "no/such/dir.db"), "message: %s",
 	   ags_errmsg(s));
+	/* Refused inside a batch, it leaves the batch as it was. */
+	is_int(ags_store_begin(s), 0, "open a batch");
+	put_str(s, "c", "in-batch", "1");
+	is_int(ags_backup_write(s, free_later(in_dir("b2.db")), NULL, NULL),
+	       -EINVAL, "a backup inside a batch is refused");
+	put_str(s, "c", "in-batch-2", "2");
+	is_int(ags_store_rollback(s), 0,
+	       "the batch is still there to roll back");
+	is_int(count_objects(s, "c"), 200,
+	       "and its changes, before and after "
+	       "the refusal, are undone");
 	(void)pages;
 	free(file);
 }
