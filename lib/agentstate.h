@@ -359,7 +359,9 @@ int ags_audit_list(ags_store *store, const struct ags_audit_filter *filter,
  * to learn whether anything changed. */
 int ags_audit_last_seq(ags_store *store, int64_t *out);
 
-/** Record a refused change (with its reason) as an audit row of its own. */
+/** Record a refused change (with its reason) as an audit row of its own.
+ * @op and @error may not be NULL or empty; @collection and @id, when
+ * given, must be valid names. @return 0, -EINVAL, -EBUSY or -errno. */
 int ags_audit_refusal(ags_store *store, const char *op, const char *collection,
 		      const char *id, int64_t size, const char *error);
 

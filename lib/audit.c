@@ -2,8 +2,10 @@
  * transaction of the change they describe and never updated or deleted. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "json-write-int.h"
+#include "names-int.h"
 #include "store-int.h"
 
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
@@ -136,8 +138,25 @@ int ags_audit_refusal(ags_store *s, const char *op, const char *collection,
 				 .id = id,
 				 .size = size,
 				 .error = error };
-	int r = store_txn_begin(s, "record a refused change");
+	int r;
 
+	/* Without its reason, the row would read as a change that was made:
+	 * an audit row without its change. */
+	if (!op || !*op || !error || !*error)
+		return store_fail(s, -EINVAL,
+				  "cannot record a refused change: it needs "
+				  "an op and the reason it was refused");
+	if (collection && name_check_collection(collection) < 0)
+		return store_fail(s, -EINVAL,
+				  "cannot record a refused change of "
+				  "collection '%s': %s",
+				  collection, name_collection_rule);
+	if (id && name_check_id(id, strlen(id)) < 0)
+		return store_fail(s, -EINVAL,
+				  "cannot record a refused change of %s/%s: %s",
+				  collection ? collection : "", id,
+				  name_id_rule);
+	r = store_txn_begin(s, "record a refused change");
 	if (r < 0)
 		return r;
 	e.time_ns = store_now_ns();

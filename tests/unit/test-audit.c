@@ -117,6 +117,19 @@ static void test_refusal(void)
 				"2\""),
 	   "the refusal carries its error: %s", json);
 	free(json);
+	int64_t before, after;
+	ags_audit_last_seq(s, &before);
+	is_int(ags_audit_refusal(s, "update", "c", "x", 1, NULL), -EINVAL,
+	       "a refusal without its reason is refused (it would read as a "
+	       "change)");
+	is_int(ags_audit_refusal(s, "update", "c", "x", 1, ""), -EINVAL,
+	       "so is an empty reason");
+	is_int(ags_audit_refusal(s, "update", "bad name!", "x", 1, "why"),
+	       -EINVAL, "and an invalid collection name");
+	is_int(ags_audit_refusal(s, "update", "c", "", 1, "why"), -EINVAL,
+	       "and an empty id");
+	ags_audit_last_seq(s, &after);
+	is_int(after, before, "none of them wrote a row");
 }
 
 static void test_nothing_on_failure(void)
