@@ -93,7 +93,8 @@ int ags_store_set_actor(ags_store *store, const struct ags_actor *actor);
  * succeeded or rolls back. A change that fails after it began writing (disk
  * full, I/O error) rolls the whole batch back: every later call in it fails
  * with -EIO until ags_store_rollback() ends it.
- * Begun while a batch is open, a batch nests in it (up to 8 deep): its
+ * Begun while a batch is open, a batch nests in it (up to 8 inside the
+ * outermost one, 9 open in all): its
  * commit keeps its changes in the enclosing batch, to commit or roll back
  * with it, and its rollback undoes its own changes only. Each begin is
  * ended by one commit or rollback, innermost first.

@@ -319,8 +319,10 @@ int ags_collection_set_attr(ags_store *s, const char *name,
 			   "change the attributes of collection '%s'", name);
 
 	r = check_name(s, "change collection", name);
-	if (r < 0)
-		return r;
+	if (r == 0)
+		r = store_attr_mask(s, what, mask);
+	if (r != 0)
+		return r < 0 ? r : 0;
 	r = store_txn_begin(s, what);
 	if (r < 0)
 		return r;

@@ -273,6 +273,12 @@ static int put(ags_store *s, struct put_result *ret, const char *collection,
 			       "give a version (1 or more), AGS_VERSION_ANY or "
 			       "AGS_VERSION_ABSENT",
 			       collection, id, (long long)if_version);
+	/* Nothing is written to a store open read-only, however good. */
+	if (r == 0 && s->read_only)
+		r = store_fail(
+			s, -EROFS,
+			"cannot store %s/%s: the store is open read-only",
+			collection, id);
 	if (r == 0)
 		r = checked ? check_size(s, collection, id, len)
 			    : object_check_body(s, collection, id, body, len);
@@ -669,6 +675,14 @@ int ags_object_rename(ags_store *s, const char *fc, const char *fi,
 	const char *what =
 		store_what(s, "rename an object", "rename %s/%s", fc, fi);
 
+	if (flags & ~(AGS_RENAME_EXCHANGE | AGS_RENAME_NOREPLACE))
+		return store_fail(
+			s, -EINVAL,
+			"cannot rename %s/%s: unknown flags %#x; "
+			"the flags are AGS_RENAME_NOREPLACE and "
+			"AGS_RENAME_EXCHANGE",
+			fc, fi,
+			flags & ~(AGS_RENAME_EXCHANGE | AGS_RENAME_NOREPLACE));
 	if ((flags & AGS_RENAME_EXCHANGE) && (flags & AGS_RENAME_NOREPLACE))
 		return store_fail(s, -EINVAL,
 				  "cannot rename %s/%s: exchange and "
@@ -700,9 +714,11 @@ int ags_object_set_attr(ags_store *s, const char *collection, const char *id,
 
 	r = check_names(s, "change", collection, id);
 	if (r == 0)
+		r = store_attr_mask(s, what, mask);
+	if (r == 0)
 		r = store_txn_begin(s, what);
-	if (r < 0)
-		return r;
+	if (r != 0)
+		return r < 0 ? r : 0;
 	r = ags_object_get(s, collection, id, 0, false, &cur);
 	if (r == 0)
 		r = store_stmt(s, SQL_OBJ_SET_ATTR, &st);

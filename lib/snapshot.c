@@ -255,6 +255,11 @@ static int check_named(struct exporter *x, const char *const *names, size_t n,
 		return 0;
 	for (const char *const *c = x->o->collections; *c; c++) {
 		bool found = false;
+
+		if (name_check_collection(*c) < 0)
+			return store_fail(x->s, -EINVAL,
+					  "cannot export collection '%s': %s",
+					  *c, name_collection_rule);
 		for (size_t i = 0; i < n && !found; i++)
 			found = !strcmp(names[i], *c);
 		if (!found)

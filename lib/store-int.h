@@ -76,6 +76,10 @@ struct object_row {
 const char *store_what(ags_store *s, const char *fallback, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/** For a change of attributes: -EINVAL (with the message) for bits of
+ * @mask no AGS_ATTR_* names, 1 when it names none (nothing to do), else 0. */
+int store_attr_mask(ags_store *s, const char *what, unsigned mask);
+
 /** Set the handle's message and return @err (a negative errno). */
 int store_fail(ags_store *s, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -38,6 +38,19 @@ const char *store_what(ags_store *s, const char *fallback, const char *fmt, ...)
 	return r < 0 ? fallback : s->what.buf;
 }
 
+int store_attr_mask(ags_store *s, const char *what, unsigned mask)
+{
+	const unsigned all =
+		AGS_ATTR_MODE | AGS_ATTR_UID | AGS_ATTR_GID | AGS_ATTR_MTIME;
+
+	if (mask & ~all)
+		return store_fail(s, -EINVAL,
+				  "cannot %s: unknown attribute bits %#x; give "
+				  "AGS_ATTR_MODE, _UID, _GID or _MTIME",
+				  what, mask & ~all);
+	return mask ? 0 : 1;
+}
+
 static int errno_of_sqlite(int rc)
 {
 	switch (rc & 0xff) {
@@ -332,8 +345,14 @@ int ags_store_rollback(ags_store *s)
 int ags_store_checkpoint(ags_store *s)
 {
 	int frames = 0;
-	int rc = sqlite3_wal_checkpoint_v2(
-		s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, NULL);
+	int rc;
+
+	if (s->batch)
+		return store_fail(s, -EBUSY,
+				  "cannot checkpoint: a batch is open on this "
+				  "handle; commit or roll it back first");
+	rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+				       &frames, NULL);
 
 	/* A passive checkpoint never makes the WAL start over: only a writer
 	 * that finds every frame copied back does, and under a steady stream
@@ -423,6 +442,13 @@ int ags_store_set_actor(ags_store *s, const struct ags_actor *actor)
 		default_comm(&s->comm);
 		return sbuf_adds(&s->origin, "api");
 	}
+	if (actor->origin && strcmp(actor->origin, "api") &&
+	    strcmp(actor->origin, "cli") && strcmp(actor->origin, "fs") &&
+	    strcmp(actor->origin, "import"))
+		return store_fail(s, -EINVAL,
+				  "cannot set the actor: unknown origin '%s'; "
+				  "the origins are api, cli, fs and import",
+				  actor->origin);
 	s->uid = actor->uid;
 	s->gid = actor->gid;
 	s->pid = actor->pid;
@@ -718,11 +744,25 @@ int ags_store_open(ags_store **out, const char *uri,
 	s->what = (struct sbuf)SBUF_INIT;
 	s->read_only = o->read_only;
 	s->max_body = o->max_body ? o->max_body : AGS_MAX_BODY_DEFAULT;
+	if (o->sync != AGS_SYNC_NORMAL && o->sync != AGS_SYNC_FULL)
+		r = store_fail(s, -EINVAL,
+			       "cannot open store '%s': sync is "
+			       "AGS_SYNC_NORMAL or AGS_SYNC_FULL, not %d",
+			       uri ? uri : "", (int)o->sync);
+	else if (o->busy_timeout_ms < 0)
+		r = store_fail(s, -EINVAL,
+			       "cannot open store '%s': busy_timeout_ms is 0 "
+			       "(the default) or more, not %d",
+			       uri ? uri : "", o->busy_timeout_ms);
+	else
+		r = 0;
 
-	r = uri_to_path(&s->path, &why, uri ? uri : "");
-	if (r < 0)
-		store_fail(s, r, "cannot open store '%s': %s", uri ? uri : "",
-			   why.buf);
+	if (r == 0) {
+		r = uri_to_path(&s->path, &why, uri ? uri : "");
+		if (r < 0)
+			store_fail(s, r, "cannot open store '%s': %s",
+				   uri ? uri : "", why.buf);
+	}
 	sbuf_release(&why);
 	if (r == 0)
 		r = ags_store_set_actor(s, NULL);

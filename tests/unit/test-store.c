@@ -351,6 +351,54 @@ static void test_manual_checkpoint(void)
 	ags_store_close(r);
 }
 
+/* Arguments the header does not allow are refused, changing nothing. */
+static void test_bad_arguments(void)
+{
+	struct ags_options bad_sync = { .sync = 7 },
+			   bad_busy = { .busy_timeout_ms = -5 };
+	struct ags_options ro = { .read_only = true };
+	struct ags_actor actor = { .origin = "bogus" };
+	struct ags_attr at = { .mode = 0600 };
+	ags_store *s = fixture_open(), *r;
+	char *msg = NULL;
+	int64_t before, after;
+
+	is_int(ags_store_open(&r, fixture_path(), &bad_sync, &msg), -EINVAL,
+	       "an unknown sync is refused");
+	free(msg);
+	msg = NULL;
+	is_int(ags_store_open(&r, fixture_path(), &bad_busy, &msg), -EINVAL,
+	       "a negative busy timeout is refused");
+	free(msg);
+	msg = NULL;
+	ags_collection_create(s, "args");
+	ags_object_put(s, NULL, "args", "x", "1", 1, 0);
+	ags_audit_last_seq(s, &before);
+	is_int(ags_store_set_actor(s, &actor), -EINVAL,
+	       "an unknown origin is refused");
+	is_int(ags_object_rename(s, "args", "x", "args", "y", 1u << 2), -EINVAL,
+	       "unknown rename flags are refused");
+	is_int(ags_object_set_attr(s, "args", "x", &at, 1u << 8), -EINVAL,
+	       "unknown attribute bits are refused");
+	is_int(ags_object_set_attr(s, "args", "x", &at, 0), 0,
+	       "no attribute at all is nothing to do");
+	is_int(ags_collection_set_attr(s, "args", &at, 0), 0,
+	       "for a collection too");
+	ags_audit_last_seq(s, &after);
+	is_int(after, before, "none of them wrote an audit row");
+	is_int(ags_store_begin(s), 0, "open a batch");
+	is_int(ags_store_checkpoint(s), -EBUSY, "a checkpoint inside it");
+	ok(strstr(ags_errmsg(s), "a batch is open on this handle") != NULL,
+	   "says why: %s", ags_errmsg(s));
+	ags_store_rollback(s);
+	is_int(ags_store_open(&r, fixture_path(), &ro, &msg), 0,
+	       "open read-only");
+	is_int(ags_object_put(r, NULL, "args", "x", "{", 1, 0), -EROFS,
+	       "a put on it is EROFS, whatever its body");
+	ags_store_close(r);
+	ags_store_close(s);
+}
+
 int main(void)
 {
 	test_open_forms();
@@ -362,6 +410,7 @@ int main(void)
 	test_read_only();
 	test_two_handles();
 	test_busy_names_target();
+	test_bad_arguments();
 	test_manual_checkpoint();
 	ags_store_close(NULL);
 	ok(1, "closing NULL is harmless");
