@@ -15,6 +15,7 @@
 
 #include "backup-int.h"
 #include "fsutil-int.h"
+#include "uri-int.h"
 
 /* Pages copied per step: small enough for a lively progress bar, large
  * enough that the per-step overhead does not show (4 MiB of 4 KiB pages). */
@@ -118,8 +119,8 @@ static int write_copy(ags_store *s, const char *tmp, ags_progress_cb progress,
 		return store_fail(s, -errno, "cannot write the backup %s: %s",
 				  tmp, strerror(errno));
 	close(r);
-	rc = sqlite3_open_v2(tmp, &dst,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	rc = uri_open_file(tmp, &dst,
+			   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
 	if (rc != SQLITE_OK) {
 		r = store_sql_fail_db(s, dst, rc, what);
 		sqlite3_close_v2(dst);

@@ -106,7 +106,7 @@ static int looks_like_store(const char *file, struct sbuf *msg)
 			  strerror(errno));
 		return -errno;
 	}
-	rc = sqlite3_open_v2(file, &db, SQLITE_OPEN_READONLY, NULL);
+	rc = uri_open_file(file, &db, SQLITE_OPEN_READONLY);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(db, sql_user_version, -1, &st, NULL);
 	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -20,6 +20,20 @@ static int add_path(struct sbuf *out, const char *path)
 	return sbuf_adds(out, path);
 }
 
+int uri_open_file(const char *path, sqlite3 **db, int flags)
+{
+	struct sbuf name = SBUF_INIT;
+	int rc;
+
+	if (add_path(&name, path) < 0) {
+		*db = NULL;
+		return SQLITE_NOMEM;
+	}
+	rc = sqlite3_open_v2(name.buf, db, flags, NULL);
+	sbuf_release(&name);
+	return rc;
+}
+
 int uri_to_path(struct sbuf *out, struct sbuf *why, const char *uri)
 {
 	const char *sep = strstr(uri, "://");

@@ -121,4 +121,13 @@ for c in backup restore check; do
 	like "$out" "^Usage: agentstate $c" "$c --help"
 done
 
+# a file name SQLite would read as a URI of its own is a file name
+run "$AGS" backup file:uri.db
+is "$rc" 0 "a backup to file:uri.db"
+ok "writes the file of that name, whole" test -s file:uri.db
+run env AGENTSTATE_STORE="$TMP/from-uri.db" "$AGS" restore file:uri.db
+is "$rc" 0 "which restore reads back"
+is "$(AGENTSTATE_STORE="$TMP/from-uri.db" "$AGS" ls)" "$("$AGS" ls)" \
+	"with the store's collections"
+
 done_testing
