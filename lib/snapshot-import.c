@@ -413,10 +413,18 @@ static int prune(struct importer *x)
 	struct ids cols = { 0 };
 	int r = 0;
 
-	/* Named collections: objects go, collections stay. */
+	/* Named collections: objects go, collections stay. One a dry run
+	 * only planned to create has nothing to remove. */
 	if (x->o->collections) {
-		for (size_t i = 0; r == 0 && i < x->ncols; i++)
-			r = remove_absent(x, x->cols[i], (long)i);
+		struct collection_row row;
+
+		for (size_t i = 0; r == 0 && i < x->ncols; i++) {
+			r = collection_find(x->s, x->cols[i], &row);
+			if (r == 0)
+				r = remove_absent(x, x->cols[i], (long)i);
+			else if (r == -ENOENT)
+				r = 0;
+		}
 		return r;
 	}
 	r = ags_collection_list(x->s, NULL, 0, name_cb, &cols);
@@ -463,15 +471,20 @@ static int apply_all(struct importer *x)
 }
 
 /* Whether DIR's manifest says an export of some collections wrote it (or
- * a first export was stopped half-way): DIR is then not the whole store. */
-static bool tree_partial(struct importer *x)
+ * a first export was stopped half-way): DIR is then not the whole store.
+ * @return 1 when it says so, 0 when it does not or there is none, or
+ * -errno when it cannot be read (and may say so). */
+static int tree_partial(struct importer *x)
 {
 	struct sbuf text = SBUF_INIT;
-	bool partial = fsu_read(x->root, SNAP_MANIFEST, 1 << 20, &text) == 0 &&
-		       strstr(text.buf, SNAP_PARTIAL_LINE);
+	int r = fsu_read(x->root, SNAP_MANIFEST, SNAP_MANIFEST_MAX, &text);
 
+	if (r == 0)
+		r = strstr(text.buf, SNAP_PARTIAL) != NULL;
+	else if (r == -ENOENT)
+		r = 0;
 	sbuf_release(&text);
-	return partial;
+	return r;
 }
 
 /* --prune makes the store what DIR holds: given an empty directory, or
@@ -483,9 +496,18 @@ static int check_prune(struct importer *x)
 {
 	struct stat st;
 
+	int partial;
+
 	if (!x->o->prune || x->o->collections)
 		return 0;
-	if (tree_partial(x))
+	partial = tree_partial(x);
+	if (partial < 0)
+		return store_fail(x->s, partial,
+				  "cannot import %s with --prune: cannot read "
+				  "its %s (%s), which tells whether it holds "
+				  "the whole store; nothing was changed",
+				  x->path, SNAP_MANIFEST, strerror(-partial));
+	if (partial)
 		return store_fail(x->s, -EINVAL,
 				  "cannot import %s with --prune: an export "
 				  "of only some collections wrote it (its %s "

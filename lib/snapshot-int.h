@@ -8,9 +8,12 @@
 /* The name of the file an export writes beside the collections. */
 #define SNAP_MANIFEST ".agentstate-export.json"
 #define SNAP_FORMAT 1
-/* The manifest's line when an export --collection wrote it: the tree may
- * lack collections the store has, or hold them from an older export. */
-#define SNAP_PARTIAL_LINE "\n  \"partial\": true,\n"
+/* What the manifest says when an export --collection wrote it: the tree
+ * may lack collections the store has, or hold them from an older export.
+ * No other member can read so (a collection's member has a count). */
+#define SNAP_PARTIAL "\"partial\": true"
+/* The most of a manifest read: it lists every collection of the tree. */
+#define SNAP_MANIFEST_MAX (64u << 20)
 
 /** Whether @name is in the NULL-terminated list @names (NULL: every name). */
 bool snap_named(const char *const *names, const char *name);

@@ -511,7 +511,7 @@ static void prepare_trust(struct exporter *x)
 	x->had_manifest =
 		fstatat(x->root, SNAP_MANIFEST, &st, AT_SYMLINK_NOFOLLOW) == 0;
 	if (x->had_manifest &&
-	    fsu_read(x->root, SNAP_MANIFEST, 1 << 20, &text) == 0 &&
+	    fsu_read(x->root, SNAP_MANIFEST, SNAP_MANIFEST_MAX, &text) == 0 &&
 	    sbuf_addf(&format, "\n  \"format\": %d,\n", SNAP_FORMAT) == 0) {
 		x->old_form_ok =
 			strstr(text.buf, format.buf) && strstr(text.buf, form);

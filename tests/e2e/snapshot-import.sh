@@ -101,6 +101,22 @@ is "$out" "imported part: 1 created, 0 updated, 2 unchanged, 1 removed" \
 	"--collection limits --prune to its objects"
 is "$("$AGS" ls | tr '\t\n' ': ')" "notes:0 other:1 users:3 " \
 	"and keeps the other collections"
+mkdir -p part/fresh
+printf '1' >part/fresh/f.json
+run "$AGS" import --collection fresh --prune --dry-run part
+is "$out" $'mkcol fresh\ncreate fresh/f.json\nwould import part: 1 created, 0 updated, 0 unchanged, 0 removed' \
+	"--collection --prune --dry-run of a collection still to be made"
+rm -r part/fresh
+# a manifest of many collections is read whole, however long
+cp part/.agentstate-export.json manifest.keep
+head -c $((2 << 20)) /dev/zero | tr '\0' ' ' >>part/.agentstate-export.json
+state >before
+fails 1 "cannot import part with --prune: an export of only some collections wrote it" \
+	"--prune of a partial tree with a manifest over 1 MiB" \
+	"$AGS" import --prune part
+state >after
+ok "and nothing changed" cmp -s before after
+mv manifest.keep part/.agentstate-export.json
 fails 1 "cannot import collection 'nope': part holds no directory 'nope'; nothing was changed" \
 	"--collection missing from the tree" \
 	"$AGS" import --collection nope part
