@@ -371,6 +371,82 @@ static int unmount(const char *mountpoint, bool lazy)
 	return 1; /* fusermount3 said why */
 }
 
+/* Append the mount point of a /proc/self/mountinfo line (its fifth field,
+ * with spaces and the like as octal escapes) to @out. */
+static int mountinfo_point(struct sbuf *out, const char *line)
+{
+	const char *p = line;
+
+	for (int field = 0; field < 4 && p; field++) {
+		p = strchr(p, ' ');
+		p = p ? p + 1 : NULL;
+	}
+	if (!p)
+		return -EINVAL;
+	for (; *p && *p != ' ' && *p != '\n'; p++) {
+		char c = *p;
+
+		if (c == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' &&
+		    p[2] <= '7' && p[3] >= '0' && p[3] <= '7') {
+			c = (char)((p[1] - '0') << 6 | (p[2] - '0') << 3 |
+				   (p[3] - '0'));
+			p += 3;
+		}
+		if (sbuf_addch(out, c) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Whether something is mounted at @path, from the kernel's list of mounts:
+ * never from the path itself, whose daemon may be stopped or hung (the
+ * case umount -z is for), so that a stat() would never return. Its parent
+ * is resolved, not it. @return 1, 0, or -errno when it cannot tell. */
+static int mounted_at(const char *path)
+{
+	struct sbuf name = SBUF_INIT, want = SBUF_INIT, have = SBUF_INIT;
+	char *slash, *base, *real = NULL, *line = NULL;
+	size_t cap = 0;
+	FILE *f = NULL;
+	int r = sbuf_adds(&name, path);
+
+	while (r == 0 && name.len > 1 && name.buf[name.len - 1] == '/')
+		sbuf_setlen(&name, name.len - 1); /* "mnt/" is "mnt" */
+	slash = strrchr(name.buf, '/');
+	base = slash ? slash + 1 : name.buf;
+	if (r == 0 && (!*base || !strcmp(base, ".") || !strcmp(base, "..")))
+		r = -EINVAL; /* "/", ".": left to fusermount3 */
+	if (r == 0) {
+		if (slash == name.buf)
+			real = strdup("/");
+		else if (slash)
+			*slash = '\0';
+		if (slash != name.buf)
+			real = realpath(slash ? name.buf : ".", NULL);
+		if (!real)
+			r = -errno;
+	}
+	if (r == 0)
+		r = sbuf_addf(&want, "%s/%s", strcmp(real, "/") ? real : "",
+			      base);
+	if (r == 0 && !(f = fopen("/proc/self/mountinfo", "re")))
+		r = -errno;
+	while (r == 0 && getline(&line, &cap, f) > 0) {
+		sbuf_reset(&have);
+		if (mountinfo_point(&have, line) == 0 &&
+		    !strcmp(have.buf, want.buf))
+			r = 1;
+	}
+	if (f)
+		fclose(f);
+	free(line);
+	free(real);
+	sbuf_release(&name);
+	sbuf_release(&want);
+	sbuf_release(&have);
+	return r;
+}
+
 int cmd_umount(struct cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -380,7 +456,6 @@ int cmd_umount(struct cli *cli, int argc, char **argv)
 	};
 	static const char *const names[] = { "MOUNTPOINT" };
 	bool lazy = false;
-	struct stat st;
 	int c, r;
 
 	(void)cli;
@@ -399,10 +474,8 @@ int cmd_umount(struct cli *cli, int argc, char **argv)
 			    names);
 	if (r)
 		return r;
-	/* A mount whose daemon died cannot be stat()ed: fusermount3 takes
-	 * it off. Only a directory that answers is known not to be one. */
-	if (stat(argv[optind], &st) == 0 && S_ISDIR(st.st_mode) &&
-	    !is_mount_point(argv[optind], &st)) {
+	/* When it cannot tell, fusermount3 says what it finds. */
+	if (mounted_at(argv[optind]) == 0) {
 		cli_error("cannot unmount %s: nothing is mounted there",
 			  argv[optind]);
 		return EXIT_FAIL;

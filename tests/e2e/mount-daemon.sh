@@ -34,6 +34,19 @@ ok "unmounts" eventually 5000 '! mountpoint -q "$MNT"'
 fails 1 "cannot unmount $MNT: nothing is mounted there" \
 	"umount of what is not mounted" "$AGS" umount "$MNT"
 
+# ---- umount -z of a mount whose daemon does not answer (stopped here) must
+# not wait for it: it never looks at the mountpoint itself
+mount_store
+ls "$MNT" >/dev/null
+kill -STOP "$MOUNT_PID"
+sleep 2 # past the 1 s the kernel trusts the root's attributes
+run timeout 10 "$AGS" umount -z "$MNT"
+is "$rc" 0 "umount -z of a stopped daemon's mount returns at once"
+ok "and the mount is gone" eventually 5000 '! mountpoint -q "$MNT"'
+kill -CONT "$MOUNT_PID"
+wait "$MOUNT_PID"
+MOUNT_PID=
+
 # ---- periodic backups
 fails 2 'backup_interval and backup_keep need backup_dir' \
 	"a backup interval without a directory" \
