@@ -635,9 +635,10 @@ int content_commit(struct mount *m, struct node *n, bool *ret_inval)
 				       sn.coll.buf, sn.id.buf,
 				       sn.overflow ? sn.overflow : sn.body.len,
 				       why.buf);
-		/* Kept while a handle is open: its writer may not be done. */
+		/* Kept while a writer has the file open: it may not be done.
+		 * Readers alone see the stored body again. */
 		pthread_mutex_lock(&m->lock);
-		if (n->opens == 0) {
+		if (n->writers == 0) {
 			content_reset(m, n, sn.gen);
 			*ret_inval = true;
 		}

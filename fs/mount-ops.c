@@ -475,9 +475,10 @@ static void attr_from(struct ags_attr *a, const struct stat *st, int to_set)
 	}
 }
 
-/* truncate() of an object: with the file open anywhere it changes only the
- * shared buffer (committed at the next close); without, it is a write of
- * the cut body, validated and committed now. ns held exclusively. */
+/* truncate() of an object: through a handle (ftruncate, O_TRUNC) it
+ * changes only the shared buffer, committed with its writer's bytes; by
+ * path it is a write of the cut body, validated and committed now, or at
+ * the close of a writer that has the file open. ns held exclusively. */
 static int truncate_object(struct mount *m, struct node *n, bool has_fh,
 			   off_t size, const struct actor *a)
 {
@@ -733,14 +734,15 @@ static void handle_close(struct mount *m, struct handle *h)
 {
 	struct node *n = h->node;
 	uint64_t ino = n->ino;
-	bool last, commit, inval = false;
+	bool commit, inval = false;
 
 	pthread_mutex_lock(&m->lock);
 	n->opens--;
 	if (h->writable)
 		n->writers--;
-	last = n->opens == 0;
-	commit = last && n->content.dirty && n->content.written;
+	/* The last writer gone, nobody can finish what was written: it is
+	 * stored, or refused and put back, though readers stay. */
+	commit = n->writers == 0 && n->content.dirty && n->content.written;
 	pthread_mutex_unlock(&m->lock);
 	if (commit) {
 		pthread_rwlock_wrlock(&m->ns);

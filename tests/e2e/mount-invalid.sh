@@ -91,6 +91,26 @@ is "$out" "" "truncate(2) while a reader has the file open succeeds"
 is "$("$AGS" get c x)" "$BODY" "and is stored at once"
 exec 3<&-
 is "$(cat "$X")" "$BODY" "the file keeps the cut after the reader closes"
+# refused, it shows the stored body at once, though a reader stays
+exec 3<"$X"
+truncate_path "$X" 3
+is "$out" 22 "truncate(2) to invalid JSON while a reader has the file open: EINVAL"
+is "$(cat "$X")" "$BODY" "the file shows the stored body again at once"
+exec 3<&-
+rows=$(audit_rows)
+# a writer's refused bytes go once the last writer closes, readers or not
+exec 3<"$X"
+run "$PY" -c 'import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_TRUNC)
+os.write(fd, b"{")
+try:
+    os.close(fd)
+except OSError as e:
+    print(e.errno)' "$X"
+is "$out" 22 "a writer's invalid body fails its close while a reader stays"
+is "$(cat "$X")" "$BODY" "and the reader and new opens see the stored body"
+exec 3<&-
+is "$(audit_rows)" $((rows + 1)) "one refusal audited"
 
 # ---- a close() by one holder of an open file while another goes on
 # writing: the child of a shell redirection closes its inherited copy with
