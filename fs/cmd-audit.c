@@ -22,7 +22,10 @@ static bool known_op(const char *op)
 	static const char ops[] = LOG_OPS;
 	size_t n = strlen(op);
 
-	/* A whole word of the list, not a part of one ("reat"). */
+	/* A whole word of the list, not a part of one ("reat") nor a run
+	 * of them ("create update"). */
+	if (strchr(op, ' '))
+		return false;
 	for (const char *p = strstr(ops, op); n && p; p = strstr(p + 1, op))
 		if ((p == ops || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
 			return true;

@@ -53,6 +53,8 @@ is "$(ops --collection users --op create --id bob)" "4:create " "filters combine
 is "$(ops --collection tmp --op remove)" "9:remove " "a forced removal is audited"
 fails 2 "log: unknown op 'crete'; the ops are create update remove rename exchange revert setattr mkcol rmcol mvcol" \
 	"an unknown op" "$AGS" log --op crete
+fails 2 "log: unknown op 'create update'" "two ops in one" \
+	"$AGS" log --op "create update"
 
 # ---- history ----
 run "$AGS" history users alice
