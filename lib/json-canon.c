@@ -9,6 +9,8 @@
  * 64 bits exactly, anything else as a double; a double that is a whole
  * number within 64 bits is written as that integer, so 1.0 and 1 meet. */
 #include <errno.h>
+#include <locale.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 struct canon {
 	const char *s;
 	size_t len, pos;
+	unsigned depth; /* containers open around pos */
 	struct sbuf *out;
 };
 
@@ -138,6 +141,16 @@ static int string(struct canon *c)
 	return r ? r : sbuf_addch(c->out, '"');
 }
 
+/* The C locale, for numbers: a program using the library may have set
+ * one whose decimal point is a comma. */
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void make_c_locale(void)
+{
+	c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+}
+
 /* The canonical spelling of the number literal @text. */
 static int number_text(struct sbuf *out, const char *text, bool integer)
 {
@@ -189,9 +202,14 @@ static int value(struct canon *c);
 /* An object or an array: @close ends it, members have names. */
 static int container(struct canon *c, char close)
 {
-	int r = sbuf_addch(c->out, c->s[c->pos]);
+	int r;
 	bool first = true;
 
+	/* Any text may come in (a string field's value): the stack must not
+	 * follow a string of a million '['. Bodies nest no deeper. */
+	if (++c->depth > JSON_MAX_DEPTH)
+		return -EINVAL;
+	r = sbuf_addch(c->out, c->s[c->pos]);
 	c->pos++;
 	for (;;) {
 		skip_ws(c);
@@ -220,6 +238,7 @@ static int container(struct canon *c, char close)
 		r = r ? r : value(c);
 	}
 	c->pos++;
+	c->depth--;
 	return sbuf_addch(c->out, close);
 }
 
@@ -251,10 +270,17 @@ static int value(struct canon *c)
 
 int json_canon(struct sbuf *out, const char *s, size_t len)
 {
-	struct canon c = { s, len, 0, out };
+	struct canon c = { .s = s, .len = len, .out = out };
 	size_t old = out->len;
-	int r = value(&c);
+	locale_t prev;
+	int r;
 
+	pthread_once(&c_locale_once, make_c_locale);
+	if (!c_locale)
+		return -ENOMEM;
+	prev = uselocale(c_locale); /* this thread's only */
+	r = value(&c);
+	uselocale(prev);
 	skip_ws(&c);
 	if (r == 0 && c.pos != len)
 		r = -EINVAL;

@@ -2,6 +2,7 @@
  * and reason, the valid edge cases, duplicate names in big objects, and the
  * canonical pretty form. */
 #include <errno.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -558,6 +559,43 @@ static void test_canon(void)
 	canon_is("[1,", "error -22");
 }
 
+/* Any text may reach it (a string field's value): nesting past the bodies'
+ * limit is refused, not followed down the stack. */
+static void test_canon_deep(void)
+{
+	struct sbuf in = SBUF_INIT, out = SBUF_INIT;
+
+	for (int i = 0; i < 1000000; i++)
+		sbuf_addch(&in, '[');
+	is_int(json_canon(&out, in.buf, in.len), -EINVAL,
+	       "a million '[' are refused");
+	sbuf_reset(&in);
+	for (int i = 0; i < JSON_MAX_DEPTH; i++)
+		sbuf_addch(&in, '[');
+	for (int i = 0; i < JSON_MAX_DEPTH; i++)
+		sbuf_addch(&in, ']');
+	is_int(json_canon(&out, in.buf, in.len), 0, "512 levels are not");
+	sbuf_release(&in);
+	sbuf_release(&out);
+}
+
+/* A program using the library may set a locale whose decimal point is a
+ * comma: numbers are read and written the same. */
+static void test_canon_locale(void)
+{
+	locale_t de = newlocale(LC_NUMERIC_MASK, "de_DE.UTF-8", (locale_t)0);
+	locale_t prev;
+
+	if (!de) {
+		ok(1, "# SKIP no de_DE.UTF-8 locale on this machine");
+		return;
+	}
+	prev = uselocale(de);
+	canon_is("[1.5, 2.25e1, 0.1]", "[1.5,22.5,0.10000000000000001]");
+	uselocale(prev);
+	freelocale(de);
+}
+
 int main(void)
 {
 	test_utf8();
@@ -572,5 +610,7 @@ int main(void)
 	test_pretty();
 	test_same_value();
 	test_canon();
+	test_canon_deep();
+	test_canon_locale();
 	return done_testing();
 }
