@@ -447,6 +447,41 @@ static int mounted_at(const char *path)
 	return r;
 }
 
+/* Where @path leads when its last component is a symlink (mount resolves
+ * its mountpoint, so it may have been given as a link), into @out. Read
+ * with readlink(), never by stat()ing what it points to: a mountpoint
+ * whose daemon is hung would not answer. @return mounted_at() of it. */
+static int follow_to_mount(const char *path, struct sbuf *out)
+{
+	char link[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+	int r = sbuf_adds(out, path);
+
+	for (int hops = 0; r == 0 && hops < 8; hops++) {
+		/* "lnk/" would have lstat() follow the link */
+		while (out->len > 1 && out->buf[out->len - 1] == '/')
+			sbuf_setlen(out, out->len - 1);
+		r = mounted_at(out->buf);
+		if (r != 0 || lstat(out->buf, &st) != 0 || !S_ISLNK(st.st_mode))
+			return r;
+		n = readlink(out->buf, link, sizeof(link) - 1);
+		if (n < 0)
+			return 0;
+		link[n] = '\0';
+		if (link[0] != '/') { /* relative to the link's directory */
+			char *slash = strrchr(out->buf, '/');
+
+			sbuf_setlen(out,
+				    slash ? (size_t)(slash - out->buf + 1) : 0);
+		} else {
+			sbuf_reset(out);
+		}
+		r = sbuf_adds(out, link);
+	}
+	return r;
+}
+
 int cmd_umount(struct cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -455,6 +490,7 @@ int cmd_umount(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const names[] = { "MOUNTPOINT" };
+	struct sbuf target = SBUF_INIT;
 	bool lazy = false;
 	int c, r;
 
@@ -475,12 +511,15 @@ int cmd_umount(struct cli *cli, int argc, char **argv)
 	if (r)
 		return r;
 	/* When it cannot tell, fusermount3 says what it finds. */
-	if (mounted_at(argv[optind]) == 0) {
+	r = follow_to_mount(argv[optind], &target);
+	if (r == 0) {
 		cli_error("cannot unmount %s: nothing is mounted there",
 			  argv[optind]);
+		sbuf_release(&target);
 		return EXIT_FAIL;
 	}
-	r = unmount(argv[optind], lazy);
+	r = unmount(r > 0 ? target.buf : argv[optind], lazy);
+	sbuf_release(&target);
 	if (r < 0)
 		cli_error("cannot unmount %s: %s", argv[optind], strerror(-r));
 	return r ? EXIT_FAIL : EXIT_OK;

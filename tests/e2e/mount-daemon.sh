@@ -34,6 +34,14 @@ ok "unmounts" eventually 5000 '! mountpoint -q "$MNT"'
 fails 1 "cannot unmount $MNT: nothing is mounted there" \
 	"umount of what is not mounted" "$AGS" umount "$MNT"
 
+# ---- a mountpoint given through a symlink: mount and umount both follow it
+ln -s "$MNT" "$TMP/link"
+run "$AGS" mount "$TMP/link/"
+is "$rc" 0 "mount through a symlink"
+run "$AGS" umount "$TMP/link"
+is "$rc/$err" "0/" "umount through the same symlink"
+ok "unmounts" eventually 5000 '! mountpoint -q "$MNT"'
+
 # ---- umount -z of a mount whose daemon does not answer (stopped here) must
 # not wait for it: it never looks at the mountpoint itself
 mount_store
