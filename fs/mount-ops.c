@@ -750,14 +750,14 @@ static void handle_close(struct mount *m, struct handle *h)
 		mount_write_unlock(m);
 	}
 	pthread_mutex_lock(&m->lock);
-	if (n->opens == 0 && n->kind == NODE_OBJECT && n->content.loaded) {
-		/* Clean bytes are kept or dropped once nothing holds the
-		 * node any more (node_maybe_free). */
-		if (n->content.dirty && !n->content.written) {
-			/* Truncation alone is never committed. */
-			content_drop(m, n);
-			inval = true;
-		}
+	/* Truncation alone is never committed: once no writer is left, the
+	 * file is the stored body again, for the readers that stay too.
+	 * (Clean bytes are kept or dropped once nothing holds the node any
+	 * more: node_maybe_free.) */
+	if (n->writers == 0 && n->kind == NODE_OBJECT && n->content.loaded &&
+	    n->content.dirty && !n->content.written) {
+		content_drop(m, n);
+		inval = true;
 	}
 	link_del(&h->link);
 	node_unref(m, n); /* may free it: use ino from here */

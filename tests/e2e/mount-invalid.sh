@@ -111,6 +111,13 @@ is "$out" 22 "a writer's invalid body fails its close while a reader stays"
 is "$(cat "$X")" "$BODY" "and the reader and new opens see the stored body"
 exec 3<&-
 is "$(audit_rows)" $((rows + 1)) "one refusal audited"
+# a truncation alone is never stored, readers or not
+exec 3<"$X"
+: >"$X"
+is "$(cat "$X")" "$BODY" "': > x.json' with a reader open: the file shows the stored body"
+is "$(stat -c %s "$X")" "${#BODY}" "at its size"
+exec 3<&-
+is "$(audit_rows)" $((rows + 1)) "and nothing is audited"
 
 # ---- a close() by one holder of an open file while another goes on
 # writing: the child of a shell redirection closes its inherited copy with
