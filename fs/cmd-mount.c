@@ -458,10 +458,19 @@ static int follow_to_mount(const char *path, struct sbuf *out)
 	ssize_t n;
 	int r = sbuf_adds(out, path);
 
-	for (int hops = 0; r == 0 && hops < 8; hops++) {
-		/* "lnk/" would have lstat() follow the link */
-		while (out->len > 1 && out->buf[out->len - 1] == '/')
-			sbuf_setlen(out, out->len - 1);
+	/* As many links as the kernel follows (MAXSYMLINKS 40), with a look
+	 * at where the last one leads. */
+	for (int hops = 0; r == 0 && hops <= 40; hops++) {
+		/* "lnk/" would have lstat() follow the link; "mnt/." is "mnt" */
+		for (;;) {
+			if (out->len > 1 && out->buf[out->len - 1] == '/')
+				sbuf_setlen(out, out->len - 1);
+			else if (out->len > 2 &&
+				 !strcmp(out->buf + out->len - 2, "/."))
+				sbuf_setlen(out, out->len - 2);
+			else
+				break;
+		}
 		r = mounted_at(out->buf);
 		if (r != 0 || lstat(out->buf, &st) != 0 || !S_ISLNK(st.st_mode))
 			return r;

@@ -41,6 +41,13 @@ is "$rc" 0 "mount through a symlink"
 run "$AGS" umount "$TMP/link"
 is "$rc/$err" "0/" "umount through the same symlink"
 ok "unmounts" eventually 5000 '! mountpoint -q "$MNT"'
+# a chain of links as long as the kernel follows, and one to "mnt/."
+ln -s "$MNT/." "$TMP/chain0"
+for i in $(seq 1 20); do ln -s "chain$((i - 1))" "$TMP/chain$i"; done
+run "$AGS" mount "$TMP/chain20"
+run "$AGS" umount "$TMP/chain20"
+is "$rc/$err" "0/" "umount through a chain of 20 links, the last to mnt/."
+ok "unmounts" eventually 5000 '! mountpoint -q "$MNT"'
 
 # ---- umount -z of a mount whose daemon does not answer (stopped here) must
 # not wait for it: it never looks at the mountpoint itself
