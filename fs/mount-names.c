@@ -181,12 +181,7 @@ static int create_file(struct mount *m, const struct actor *a, struct node *dir,
 	pthread_mutex_unlock(&m->lock);
 	if (!n)
 		r = -ENOMEM;
-done:
-	if (r == 0 && (flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY) {
-		pthread_mutex_lock(&m->lock);
-		r = content_truncate(m, n, 0);
-		pthread_mutex_unlock(&m->lock);
-	}
+done: /* O_TRUNC: handle_new() */
 	if (r < 0 && n) {
 		node_put(m, n);
 		n = NULL;

@@ -702,6 +702,13 @@ struct handle *handle_new(struct mount *m, struct node *n, int flags,
 	n->opens++;
 	if (h->writable)
 		n->writers++;
+	/* O_TRUNC cuts the buffer only now that this writer counts: the last
+	 * other writer closing meanwhile would put back the stored body, a
+	 * truncation alone being no change, under this writer's feet. Cutting
+	 * to nothing needs no body, so it cannot fail. */
+	if (h->writable && (flags & O_TRUNC) &&
+	    (n->kind == NODE_OBJECT || n->kind == NODE_TEMP))
+		content_truncate(m, n, 0);
 	link_add(&m->open_files, &h->link);
 	pthread_mutex_unlock(&m->lock);
 	return h;
@@ -813,16 +820,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		break;
 	case NODE_OBJECT:
 	case NODE_TEMP:
-		if (writable && m->read_only) {
+		if (writable && m->read_only)
 			r = -EROFS;
-			break;
-		}
-		if (writable && (fi->flags & O_TRUNC)) {
-			pthread_mutex_lock(&m->lock);
-			r = content_truncate(m, n, 0);
-			pthread_mutex_unlock(&m->lock);
-		}
-		break;
+		break; /* O_TRUNC: handle_new() */
 	default:
 		r = -EISDIR;
 	}
