@@ -408,10 +408,8 @@ static int mounted_at(const char *path)
 	char *slash, *base, *real = NULL, *line = NULL;
 	size_t cap = 0;
 	FILE *f = NULL;
-	int r = sbuf_adds(&name, path);
+	int r = sbuf_adds(&name, path); /* no trailing '/': the caller's */
 
-	while (r == 0 && name.len > 1 && name.buf[name.len - 1] == '/')
-		sbuf_setlen(&name, name.len - 1); /* "mnt/" is "mnt" */
 	slash = strrchr(name.buf, '/');
 	base = slash ? slash + 1 : name.buf;
 	if (r == 0 && (!*base || !strcmp(base, ".") || !strcmp(base, "..")))

@@ -54,39 +54,17 @@ static int hex4(const struct canon *c, size_t at, unsigned *out)
 	return 0;
 }
 
+/* One character of a string in the canonical form: only '"', '\' and
+ * control characters escaped. */
 static int add_code_point(struct sbuf *out, unsigned cp)
 {
-	char b[4];
-	size_t n;
+	char b[2] = { '\\', (char)cp };
 
-	if (cp < 0x20 || cp == '"' || cp == '\\') {
-		if (cp == '"' || cp == '\\') {
-			b[0] = '\\';
-			b[1] = (char)cp;
-			return sbuf_add(out, b, 2);
-		}
+	if (cp == '"' || cp == '\\')
+		return sbuf_add(out, b, 2);
+	if (cp < 0x20)
 		return sbuf_addf(out, "\\u%04x", cp);
-	}
-	if (cp < 0x80) {
-		b[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		b[0] = (char)(0xC0 | cp >> 6);
-		b[1] = (char)(0x80 | (cp & 0x3F));
-		n = 2;
-	} else if (cp < 0x10000) {
-		b[0] = (char)(0xE0 | cp >> 12);
-		b[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-		b[2] = (char)(0x80 | (cp & 0x3F));
-		n = 3;
-	} else {
-		b[0] = (char)(0xF0 | cp >> 18);
-		b[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-		b[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-		b[3] = (char)(0x80 | (cp & 0x3F));
-		n = 4;
-	}
-	return sbuf_add(out, b, n);
+	return json_add_utf8(out, (long)cp);
 }
 
 /* An escape after the backslash at c->pos - 1. */

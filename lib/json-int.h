@@ -42,6 +42,10 @@ int json_pretty(struct sbuf *out, const char *buf, size_t len);
  * comparison is over the canonical form). */
 bool json_same_value(const char *a, size_t alen, const char *b, size_t blen);
 
+/** Append code point @cp (at most U+10FFFF, no surrogate) as UTF-8.
+ * @return 0 or -ENOMEM. */
+int json_add_utf8(struct sbuf *sb, long cp);
+
 /** Append the canonical spelling of the valid JSON value [s, s+len) (see
  * json-canon.c): two values are equal, as find compares them, exactly when
  * their canonical spellings are. @return 0, -EINVAL, or -ENOMEM. */

@@ -237,7 +237,7 @@ static long hex4(const struct parser *p, size_t i)
 	return v;
 }
 
-static int add_utf8(struct sbuf *sb, long cp)
+int json_add_utf8(struct sbuf *sb, long cp)
 {
 	char b[4];
 	size_t n;
@@ -285,7 +285,7 @@ static int parse_unicode(struct parser *p, struct sbuf *dec)
 		cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
 		p->pos += 6;
 	}
-	return dec ? add_utf8(dec, cp) : 0;
+	return dec ? json_add_utf8(dec, cp) : 0;
 }
 
 /* The escape at pos (a backslash) inside the string opened at start. */

@@ -273,19 +273,16 @@ static int put(ags_store *s, struct put_result *ret, const char *collection,
 			       "give a version (1 or more), AGS_VERSION_ANY or "
 			       "AGS_VERSION_ABSENT",
 			       collection, id, (long long)if_version);
-	/* Nothing is written to a store open read-only, however good. */
-	if (r == 0 && s->read_only)
-		r = store_fail(
-			s, -EROFS,
-			"cannot store %s/%s: the store is open read-only",
-			collection, id);
-	if (r == 0)
-		r = checked ? check_size(s, collection, id, len)
-			    : object_check_body(s, collection, id, body, len);
 	/* Named, for a failure of the transaction itself (a full disk). */
 	if (r == 0 && sbuf_addf(&what, "store %s/%s", collection, id) < 0)
 		r = store_fail(s, -ENOMEM, "cannot store %s/%s: out of memory",
 			       collection, id);
+	/* Nothing is written to a store open read-only, however good. */
+	if (r == 0)
+		r = store_check_writable(s, what.buf);
+	if (r == 0)
+		r = checked ? check_size(s, collection, id, len)
+			    : object_check_body(s, collection, id, body, len);
 	if (r == 0)
 		r = store_txn_begin(s, what.buf);
 	if (r == 0) {

@@ -495,7 +495,6 @@ static int tree_partial(struct importer *x)
 static int check_prune(struct importer *x)
 {
 	struct stat st;
-
 	int partial;
 
 	if (!x->o->prune || x->o->collections)
